@@ -1,0 +1,96 @@
+"""Shared plumbing of ``tools/train.py`` and ``tools/test.py``."""
+import argparse
+import os
+import sys
+from typing import Callable
+
+import torch
+from mmengine.config import Config, DictAction
+
+from mmseed.utils.checkpoint import CheckpointError
+from mmseed.utils.config_check import ConfigError, explain_build_error
+
+__all__ = ['add_common_args', 'load_config', 'run_with_clear_errors']
+
+DEBUG_ENV = 'MMSEED_DEBUG'
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments both tools share (mmpretrain's names)."""
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs such as '
+        'model.teacher.checkpoint=PATH train_dataloader.batch_size=64')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (dist_train.sh and slurm_train.sh set it)')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Load ``args.config`` with its overrides, work dir and launcher.
+
+    The work dir defaults to ``./work_dirs/<config name>``; without CUDA a
+    distributed launch runs on CPU with the gloo backend instead of nccl.
+
+    Args:
+        args (argparse.Namespace): Parsed arguments of a tool.
+
+    Returns:
+        Config: The config, ready for ``Runner.from_cfg``.
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if not os.path.isfile(args.config):
+        raise ConfigError(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        name = os.path.splitext(os.path.basename(args.config))[0]
+        cfg.work_dir = os.path.join('./work_dirs', name)
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        # CPU-only processes: gloo instead of nccl, and DDP without device ids
+        # (mmengine passes device_ids=[LOCAL_RANK], which DDP rejects for CPU
+        # modules).
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+        cfg.env_cfg.dist_cfg.backend = 'gloo'
+        cfg.setdefault('model_wrapper_cfg', {})
+        cfg.model_wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+        cfg.model_wrapper_cfg.device_ids = None
+    return cfg
+
+
+def run_with_clear_errors(main: Callable[[], None]) -> None:
+    """Run a tool's ``main``; report user errors as one line and exit 2.
+
+    Errors that come from bad input (config, data, checkpoints) are printed
+    as ``error: ...`` without a traceback. Set ``MMSEED_DEBUG=1`` to see the
+    traceback anyway. Any other exception propagates unchanged.
+
+    Args:
+        main (Callable[[], None]): The tool's entry point.
+    """
+    try:
+        main()
+    except (ConfigError, CheckpointError) as err:
+        message = str(err)
+    except TypeError as err:
+        message = explain_build_error(err)
+        if message is None:
+            raise
+    else:
+        return
+    if os.environ.get(DEBUG_ENV):
+        raise
+    print(f'error: {message}', file=sys.stderr)
+    sys.exit(2)
