@@ -71,6 +71,16 @@ def _check_data_roots(cfg: Config, for_training: bool) -> None:
                 f'--cfg-options {name}.dataset.data_root=PATH')
 
 
+def _check_teacher_checkpoint(cfg: Config) -> None:
+    """Check that a distillation teacher's checkpoint file exists."""
+    teacher = cfg.get('model', {}).get('teacher')
+    path = teacher.get('checkpoint') if isinstance(teacher, dict) else None
+    if path and not Path(path).is_file():
+        raise ConfigError(
+            f'teacher checkpoint not found: {path}; train or download the '
+            'teacher and set --cfg-options model.teacher.checkpoint=PATH')
+
+
 def check_config(cfg: Config, for_training: bool = True) -> None:
     """Run every check on ``cfg``.
 
@@ -84,6 +94,8 @@ def check_config(cfg: Config, for_training: bool = True) -> None:
     """
     _check_top_level_keys(cfg)
     _check_data_roots(cfg, for_training)
+    if for_training:
+        _check_teacher_checkpoint(cfg)
 
 
 _UNEXPECTED_KWARG = re.compile(

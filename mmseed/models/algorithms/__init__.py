@@ -1,0 +1,3 @@
+from .seed import SEED
+
+__all__ = ['SEED']

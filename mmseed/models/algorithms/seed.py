@@ -1,0 +1,126 @@
+"""SEED: self-supervised distillation (Fang et al., ICLR 2021)."""
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.structures import DataSample
+from torch import Tensor
+
+from mmseed.models.memories import EmbeddingQueue
+from mmseed.registry import MODELS
+from mmseed.utils.shapes import check_linear_input
+
+__all__ = ['SEED']
+
+
+@MODELS.register_module()
+class SEED(BaseSelfSupervisor):
+    """A student learns to reproduce a frozen teacher's similarity scores.
+
+    Student (``backbone`` + ``neck``) and teacher see the same augmented view.
+    The student's similarity distribution over the teacher's embedding of the
+    image and a queue of ``K`` earlier teacher embeddings is trained to match
+    the teacher's (``loss``, :class:`SEEDLoss`). After the loss, the batch's
+    teacher embeddings (from every rank) enter the queue, first in first out.
+
+    With ``num_patches > 0`` (the small-patch variant used with SwAV teachers
+    in the paper), the data pipeline yields one global view then
+    ``num_patches`` small crops per image; the small crops get the same loss
+    against a second queue, which receives the teacher embedding of each
+    image's first small crop, and the two losses are summed, as the official
+    implementation (jacobswan1/SEED) does.
+
+    ``extract_feat`` returns the student backbone's features, so feature-based
+    evaluation (kNN, linear probe) sees the student.
+
+    Args:
+        backbone (dict): Student backbone config.
+        neck (dict): Student projection head, e.g. ``MoCoV2Neck`` (Linear(d, d)-
+            ReLU-Linear(d, 128) as in the paper).
+        teacher (dict): Teacher config, e.g. :class:`FrozenTeacher`.
+        loss (dict): Loss config. Defaults to ``SEEDLoss`` with its defaults.
+        queue_len (int): Queue length ``K``. Defaults to 65536 (paper).
+        feat_dim (int): Embedding width of teacher and student. Defaults to 128.
+        num_patches (int): Small crops per image after the global view; 0
+            disables the small-patch variant. Defaults to 0.
+        data_preprocessor (dict, optional): Data pre-processor config.
+        init_cfg (dict, optional): Initialisation of the student.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 teacher: dict,
+                 loss: dict = dict(type='SEEDLoss'),
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 num_patches: int = 0,
+                 data_preprocessor: Optional[Union[dict, object]] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.teacher = MODELS.build(teacher)
+        self.loss_module = MODELS.build(loss)
+        self.feat_dim = feat_dim
+        self.num_patches = num_patches
+        self.queue = EmbeddingQueue(queue_len, feat_dim)
+        self.patch_queue = (EmbeddingQueue(queue_len, feat_dim)
+                            if num_patches > 0 else None)
+
+    def student_embed(self, inputs: Tensor) -> Tensor:
+        """Student embeddings (N, feat_dim) of a batch of images."""
+        feats = self.backbone(inputs)
+        check_linear_input(self.neck, feats[-1], 'model.neck')
+        return self.neck(feats)[0]
+
+    def _distill(self, inputs: Tensor, queue: EmbeddingQueue) -> tuple:
+        """Loss of one batch of views against ``queue``; returns the loss and
+        the L2-normalised teacher embeddings (what the queue stores)."""
+        student = self.student_embed(inputs)
+        teacher = self.teacher(inputs)
+        for name, emb in (('student', student), ('teacher', teacher)):
+            if emb.shape[1] != self.feat_dim:
+                raise ValueError(
+                    f'the {name} outputs {emb.shape[1]}-d embeddings but '
+                    f'SEED expects feat_dim={self.feat_dim}: make '
+                    'model.neck.out_channels, the teacher head and '
+                    'model.feat_dim agree')
+        # A copy: the enqueue after the loss writes the queue in place, and
+        # backward still needs the values the loss saw.
+        loss = self.loss_module(student, teacher, queue.embeddings.clone())
+        return loss, F.normalize(teacher.float(), dim=1)
+
+    def loss(self, inputs: List[Tensor],
+             data_samples: List[DataSample]) -> Dict[str, Tensor]:
+        """Compute the SEED loss(es) and update the queue(s).
+
+        Args:
+            inputs (List[Tensor]): Views from the data pre-processor: one
+                global view, then ``num_patches`` small crops.
+            data_samples (List[DataSample]): Unused (no labels).
+
+        Returns:
+            Dict[str, Tensor]: ``loss_seed`` and, with patches,
+            ``loss_seed_patch``.
+        """
+        expected = 1 + self.num_patches
+        if len(inputs) != expected:
+            raise ValueError(
+                f'SEED with num_patches={self.num_patches} expects {expected} '
+                f'view(s) per image from the pipeline, got {len(inputs)}: '
+                'check MultiView num_views in the dataset pipeline')
+        losses = {}
+        losses['loss_seed'], teacher = self._distill(inputs[0], self.queue)
+        if self.patch_queue is not None:
+            patches = torch.cat(inputs[1:], dim=0)
+            losses['loss_seed_patch'], teacher_patch = self._distill(
+                patches, self.patch_queue)
+            # Rows are grouped by crop: the first N rows are every image's
+            # first small crop.
+            self.patch_queue.enqueue(teacher_patch[:inputs[0].shape[0]])
+        self.queue.enqueue(teacher)
+        return losses

@@ -1,0 +1,3 @@
+from .embedding_queue import EmbeddingQueue
+
+__all__ = ['EmbeddingQueue']

@@ -1,0 +1,27 @@
+"""Clear errors for width mismatches between backbones and heads."""
+from torch import Tensor, nn
+
+__all__ = ['check_linear_input']
+
+
+def check_linear_input(head: nn.Module, feature: Tensor, name: str) -> None:
+    """Check that ``head``'s first Linear layer accepts ``feature``'s width.
+
+    A backbone whose output width differs from the head's ``in_channels``
+    otherwise fails deep inside torch ("mat1 and mat2 shapes cannot be
+    multiplied").
+
+    Args:
+        head (nn.Module): A projection head (neck) with Linear layers.
+        feature (Tensor): The backbone feature it will receive, (N, C, ...).
+        name (str): The head's config key, for the message.
+
+    Raises:
+        ValueError: The widths differ.
+    """
+    first = next((m for m in head.modules() if isinstance(m, nn.Linear)), None)
+    if first is not None and first.in_features != feature.shape[1]:
+        raise ValueError(
+            f'the backbone outputs {feature.shape[1]}-channel features but '
+            f'{name} expects {first.in_features}: set {name}.in_channels='
+            f'{feature.shape[1]}')

@@ -1,0 +1,177 @@
+"""SEED wires a frozen teacher, a student, the loss and the queue correctly."""
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.optim import OptimWrapper
+from mmpretrain.structures import DataSample
+
+from mmseed.models.losses import seed_loss
+from mmseed.registry import MODELS
+from mmseed.utils import CheckpointError, register_all_modules
+
+register_all_modules()
+
+# Tiny ResNets (8 base channels, 64-wide output) keep the test fast.
+TINY_RESNET = dict(type='ResNet_CIFAR', depth=18, stem_channels=8,
+                   base_channels=8)
+
+
+def seed_cfg(checkpoint=None, **overrides):
+    cfg = dict(
+        type='SEED',
+        queue_len=32,
+        feat_dim=16,
+        data_preprocessor=dict(type='SelfSupDataPreprocessor',
+                               mean=[128.] * 3, std=[64.] * 3),
+        backbone=TINY_RESNET,
+        neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=64,
+                  out_channels=16, with_avg_pool=True),
+        teacher=dict(
+            type='FrozenTeacher',
+            backbone=TINY_RESNET,
+            neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=32,
+                      out_channels=16, with_avg_pool=True),
+            checkpoint=checkpoint),
+        loss=dict(type='SEEDLoss', student_temp=0.2, teacher_temp=0.05))
+    cfg.update(overrides)
+    return cfg
+
+
+@pytest.fixture
+def teacher_ckpt(tmp_path):
+    """A teacher checkpoint in mmseed's format with non-trivial BN stats."""
+    torch.manual_seed(1)
+    teacher = MODELS.build(seed_cfg()['teacher'])
+    for name, buf in teacher.named_buffers():
+        if 'running_mean' in name:
+            buf.normal_()
+        if 'running_var' in name:
+            buf.uniform_(0.5, 2)
+    path = tmp_path / 'teacher.pth'
+    torch.save({'state_dict': teacher.state_dict(),
+                'meta': {'mmseed_format': 'teacher'}}, path)
+    return path, teacher.state_dict()
+
+
+def build(teacher_ckpt, **overrides):
+    model = MODELS.build(seed_cfg(str(teacher_ckpt[0]), **overrides))
+    model.init_weights()
+    return model
+
+
+def batch(num_views=1, n=4, size=32, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    inputs = [torch.randint(0, 256, (n, 3, size, size), generator=gen,
+                            dtype=torch.uint8) for _ in range(num_views)]
+    return dict(inputs=inputs, data_samples=[DataSample() for _ in range(n)])
+
+
+def test_teacher_is_loaded_from_checkpoint(teacher_ckpt):
+    model = build(teacher_ckpt)
+    for key, value in teacher_ckpt[1].items():
+        assert torch.equal(model.teacher.state_dict()[key], value), key
+
+
+def test_teacher_frozen_student_trains(teacher_ckpt):
+    model = build(teacher_ckpt)
+    model.train()
+    assert not model.teacher.training
+    assert all(not m.training for m in model.teacher.modules())
+    before = copy.deepcopy(model.teacher.state_dict())
+    student_before = copy.deepcopy(model.backbone.state_dict())
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    for step in range(3):
+        model.train()  # the runner calls train() every epoch
+        losses = model.train_step(batch(seed=step), optim)
+        assert torch.isfinite(losses['loss_seed'])
+    # Teacher parameters and BN buffers are bit-identical; no gradients.
+    after = model.teacher.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(p.grad is None and not p.requires_grad
+               for p in model.teacher.parameters())
+    # The student's weights and BN statistics moved.
+    changed = [k for k, v in model.backbone.state_dict().items()
+               if not torch.equal(v, student_before[k])]
+    assert any('running_mean' in k for k in changed)
+    assert any(k.endswith('conv1.weight') for k in changed)
+
+
+def test_loss_and_queue_update(teacher_ckpt):
+    model = build(teacher_ckpt)
+    model.train()
+    data = model.data_preprocessor(batch(n=4), True)
+    queue_before = model.queue.embeddings.clone()
+    losses = model.loss(**data)
+    image = data['inputs'][0]
+    with torch.no_grad():
+        student = model.neck(model.backbone(image))[0]
+        teacher = model.teacher(image)
+    # The loss used the queue as it was before this batch.
+    expected = seed_loss(student, teacher, queue_before, 0.2, 0.05)
+    assert torch.allclose(losses['loss_seed'], expected, atol=1e-5)
+    # Then the batch's normalised teacher embeddings entered the queue.
+    assert torch.allclose(model.queue.embeddings[:4],
+                          F.normalize(teacher, dim=1), atol=1e-6)
+    assert torch.equal(model.queue.embeddings[4:], queue_before[4:])
+    assert int(model.queue.ptr) == 4
+
+
+def test_extract_feat_is_the_student_backbone(teacher_ckpt):
+    model = build(teacher_ckpt)
+    image = torch.randn(2, 3, 32, 32)
+    feats = model.extract_feat(image)
+    assert torch.equal(feats[-1], model.backbone(image)[-1])
+
+
+def test_small_patch_variant(teacher_ckpt):
+    model = build(teacher_ckpt, num_patches=2)
+    model.train()
+    data = batch(num_views=1, n=4)
+    data['inputs'] += batch(num_views=2, n=4, size=16, seed=1)['inputs']
+    data = model.data_preprocessor(data, True)
+    losses = model.loss(**data)
+    assert set(losses) == {'loss_seed', 'loss_seed_patch'}
+    with torch.no_grad():
+        first_patch = model.teacher(data['inputs'][1])
+    assert torch.allclose(model.patch_queue.embeddings[:4],
+                          F.normalize(first_patch, dim=1), atol=1e-6)
+    assert int(model.queue.ptr) == int(model.patch_queue.ptr) == 4
+
+
+def test_wrong_number_of_views_is_a_clear_error(teacher_ckpt):
+    model = build(teacher_ckpt, num_patches=2)
+    data = model.data_preprocessor(batch(num_views=1), True)
+    with pytest.raises(ValueError, match='expects 3 view'):
+        model.loss(**data)
+
+
+def test_neck_width_mismatch_is_a_clear_error(teacher_ckpt):
+    cfg_neck = dict(type='MoCoV2Neck', in_channels=512, hid_channels=64,
+                    out_channels=16)
+    model = build(teacher_ckpt, neck=cfg_neck)
+    data = model.data_preprocessor(batch(), True)
+    with pytest.raises(ValueError, match='backbone outputs 64-channel '
+                       'features but model.neck expects 512: set '
+                       'model.neck.in_channels=64'):
+        model.loss(**data)
+
+
+def test_embedding_width_mismatch_is_a_clear_error(teacher_ckpt):
+    cfg_neck = dict(type='MoCoV2Neck', in_channels=64, hid_channels=64,
+                    out_channels=32)
+    model = build(teacher_ckpt, neck=cfg_neck)
+    data = model.data_preprocessor(batch(), True)
+    with pytest.raises(ValueError, match='student outputs 32-d embeddings '
+                       'but SEED expects feat_dim=16'):
+        model.loss(**data)
+
+
+def test_missing_teacher_checkpoint(tmp_path):
+    model = MODELS.build(seed_cfg(None))
+    with pytest.raises(CheckpointError, match='model.teacher.checkpoint'):
+        model.init_weights()
+    model = MODELS.build(seed_cfg(str(tmp_path / 'none.pth')))
+    with pytest.raises(CheckpointError, match='not found'):
+        model.init_weights()

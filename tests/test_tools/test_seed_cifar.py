@@ -1,0 +1,89 @@
+"""SEED end to end on a real CIFAR-10 slice: a teacher trained by mmseed,
+distillation through tools/train.py, resume, export to mmpretrain."""
+import pytest
+import torch
+from mmengine.runner.checkpoint import load_checkpoint
+
+from conftest import run_tool
+from test_train import MOCO_CIFAR, assert_same_weights, load_state, small_run
+
+SEED_CIFAR = 'configs/seed/seed_r18-cifar_to_r18w05-cifar_cifar10.py'
+
+
+@pytest.fixture(scope='module')
+def cifar_teacher(cifar_slice, tmp_path_factory):
+    """A CIFAR-10 MoCo-v2 teacher trained for one epoch by tools/train.py."""
+    work = tmp_path_factory.mktemp('teacher')
+    result = run_tool('tools/train.py', MOCO_CIFAR, '--work-dir', work,
+                      *small_run(cifar_slice, epochs=1))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work / 'epoch_1.pth'
+
+
+def seed_run(data_root, teacher, epochs):
+    options = small_run(data_root, epochs=epochs)
+    return options + [f'model.teacher.checkpoint={teacher}']
+
+
+def test_seed_trains_resumes_and_exports(cifar_slice, cifar_teacher, tmp_path):
+    straight, split = tmp_path / 'straight', tmp_path / 'split'
+    result = run_tool('tools/train.py', SEED_CIFAR, '--work-dir', straight,
+                      *seed_run(cifar_slice, cifar_teacher, 2))
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert f'teacher loaded from {cifar_teacher} (mmpretrain format)' in log
+    assert 'loss_seed:' in log
+
+    # Resume restores weights and the queue exactly.
+    for epochs, extra in ((1, []), (2, ['--resume'])):
+        result = run_tool('tools/train.py', SEED_CIFAR, '--work-dir', split,
+                          *extra, *seed_run(cifar_slice, cifar_teacher, epochs))
+        assert result.returncode == 0, result.stderr[-3000:]
+    final = load_state(straight / 'epoch_2.pth')
+    assert_same_weights(load_state(split / 'epoch_2.pth'), final)
+    first = load_state(split / 'epoch_1.pth')
+    assert not torch.equal(first['queue.embeddings'], final['queue.embeddings'])
+    # The teacher in the checkpoints is the one loaded, untouched.
+    teacher = load_state(cifar_teacher)
+    for key in ('backbone.layer4.1.bn2.running_var', 'neck.mlp.2.weight'):
+        assert torch.equal(final[f'teacher.{key}'], teacher[key])
+
+    # Export the student and load it into an mmpretrain classifier.
+    exported = tmp_path / 'student.pth'
+    result = run_tool('tools/model_converters/extract_student.py',
+                      straight / 'epoch_2.pth', exported)
+    assert result.returncode == 0, result.stderr
+    from mmseed.registry import MODELS
+    from mmseed.utils import register_all_modules
+    register_all_modules()
+    classifier = MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=32,
+                      base_channels=32),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=10, in_channels=256)))
+    load_checkpoint(classifier, str(exported), strict=False)
+    for key, value in classifier.backbone.state_dict().items():
+        assert torch.equal(value, final[f'backbone.{key}']), key
+
+
+def test_teacher_checkpoint_mismatch_is_a_one_line_error(cifar_slice,
+                                                          cifar_teacher,
+                                                          tmp_path):
+    # The CIFAR ResNet-18 teacher file given to a ResNet-50 teacher config.
+    result = run_tool('tools/train.py', SEED_CIFAR, '--work-dir', tmp_path,
+                      *seed_run(cifar_slice, cifar_teacher, 1),
+                      'model.teacher.backbone.depth=50')
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert 'Traceback' not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and 'mmpretrain' in last
+
+
+def test_missing_teacher_checkpoint_is_a_one_line_error(cifar_slice, tmp_path):
+    result = run_tool('tools/train.py', SEED_CIFAR, '--work-dir', tmp_path,
+                      *seed_run(cifar_slice, tmp_path / 'nope.pth', 1))
+    assert result.returncode == 2
+    assert 'Traceback' not in result.stderr
+    assert 'teacher checkpoint not found' in result.stderr
+    assert 'model.teacher.checkpoint=PATH' in result.stderr
