@@ -8,6 +8,7 @@ from mmseed.utils import register_all_modules
 from mmseed.utils.cli import (add_common_args, load_config,
                               run_with_clear_errors)
 from mmseed.utils.config_check import check_config
+from mmseed.utils.run_info import tool_command, write_run_info
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -28,6 +29,7 @@ def main(argv=None) -> None:
     check_config(cfg, for_training=False)
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               mmseed.registry.RUNNERS.build(cfg))
+    write_run_info(runner, tool_command(__file__, argv), 'test')
     metrics = runner.test()
     if args.out:
         from mmengine.fileio import dump

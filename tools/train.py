@@ -8,6 +8,7 @@ from mmseed.utils import register_all_modules
 from mmseed.utils.cli import (add_common_args, load_config,
                               run_with_clear_errors)
 from mmseed.utils.config_check import ConfigError, check_config
+from mmseed.utils.run_info import RunInfoHook, tool_command
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -68,8 +69,7 @@ def merge_args(cfg, args):
             continue
         if args.no_pin_memory:
             loader.pin_memory = False
-        # torch rejects persistent workers without workers.
-        if args.no_persistent_workers or loader.get('num_workers', 0) == 0:
+        if args.no_persistent_workers:
             loader.persistent_workers = False
     return cfg
 
@@ -81,6 +81,8 @@ def main(argv=None) -> None:
     check_config(cfg, for_training=True)
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               mmseed.registry.RUNNERS.build(cfg))
+    # run_info.json: written once a resume has restored the seed.
+    runner.register_hook(RunInfoHook(tool_command(__file__, argv)))
     runner.train()
 
 

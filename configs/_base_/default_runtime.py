@@ -11,9 +11,15 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-# Reseed the random-number generators from (seed, epoch) at every epoch, so
-# a resumed run draws the same numbers as an uninterrupted one.
-custom_hooks = [dict(type='EpochSeedHook')]
+custom_hooks = [
+    # Reseed the random-number generators from (seed, epoch) at every epoch,
+    # so a resumed run draws the same numbers as an uninterrupted one.
+    dict(type='EpochSeedHook'),
+    # Stop at the first NaN/inf loss term, naming the iteration, every loss
+    # term and the lr, before it reaches the weights; mode='skip' skips such
+    # steps instead.
+    dict(type='NonFiniteLossHook', mode='stop'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

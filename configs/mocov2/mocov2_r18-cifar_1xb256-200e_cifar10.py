@@ -5,6 +5,7 @@
 _base_ = [
     '../_base_/models/resnet18_cifar.py',
     '../_base_/datasets/cifar10_mocov2.py',
+    '../_base_/evaluation/cifar10_knn.py',
     '../_base_/schedules/sgd_coslr_200e.py',
     '../_base_/default_runtime.py',
 ]
@@ -29,3 +30,6 @@ model = dict(
 
 optim_wrapper = dict(optimizer=dict(lr=0.03, weight_decay=5e-4))
 default_hooks = dict(checkpoint=dict(interval=5), logger=dict(interval=20))
+# kNN accuracy of the backbone on the CIFAR-10 test split at
+# epochs 10, 20, ...; runs shorter than 10 epochs skip it.
+train_cfg = dict(val_interval=10, val_begin=10)

@@ -22,7 +22,7 @@ small_patch = [
 ]
 train_dataloader = dict(
     dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='SafeLoadImageFromFile'),
         dict(type='MultiView', num_views=[1, num_patches],
              transforms=[global_view, small_patch]),
         dict(type='PackInputs'),

@@ -1,4 +1,4 @@
-"""Loading checkpoint files without executing pickled code.
+"""Reading and writing checkpoint files safely.
 
 Every checkpoint mmseed reads (resume, ``load_from``, ``Pretrained`` init,
 teachers) goes through :func:`load_checkpoint_file`. It calls ``torch.load`` with
@@ -9,10 +9,22 @@ mmengine's own training checkpoints also hold a few harmless objects (its log
 
 A trusted legacy file that needs full unpickling loads after an explicit opt-in:
 the environment variable ``MMSEED_ALLOW_PICKLE=1``.
+
+Every checkpoint mmengine writes goes through :func:`atomic_write` (see
+``mmseed.compat``): a process killed during a save leaves at most a hidden
+``.<name>.<random>.tmp`` file beside the old checkpoints, never a truncated
+file under a checkpoint's name. :func:`find_latest_complete_checkpoint` is what
+``--resume auto`` uses: it skips a missing or truncated "latest" checkpoint,
+e.g. one left by an older, non-atomic run, and takes the newest complete one.
 """
+import contextlib
+import logging
 import os
+import os.path as osp
 import pickle
 import re
+import secrets
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
@@ -20,10 +32,19 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, print_log
 
-__all__ = ['ALLOW_PICKLE_ENV', 'CheckpointError', 'load_checkpoint_file']
+__all__ = [
+    'ALLOW_PICKLE_ENV', 'CheckpointError', 'atomic_write',
+    'checkpoint_problem', 'find_latest_complete_checkpoint',
+    'load_checkpoint_file'
+]
 
 ALLOW_PICKLE_ENV = 'MMSEED_ALLOW_PICKLE'
-
+# The file mmengine's CheckpointHook writes into the work dir: the path of the
+# last checkpoint it saved.
+LAST_CHECKPOINT_FILE = 'last_checkpoint'
+# Names mmengine's CheckpointHook gives checkpoints by default
+# (``filename_tmpl`` 'epoch_{}.pth' or 'iter_{}.pth').
+_CHECKPOINT_NAME = re.compile(r'(epoch|iter)_(\d+)\.pth')
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -130,3 +151,158 @@ def load_checkpoint_file(filename: Union[str, Path],
             '(the file is truncated, e.g. by an interrupted save, or is not '
             'a PyTorch checkpoint; use another checkpoint)') from None
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; elsewhere a no-op)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(data: Union[bytes, str], filename: Union[str, Path]) -> None:
+    """Write a file so that it is never seen half-written under its name.
+
+    The data goes to a hidden temporary file in the same folder, which is
+    flushed and fsynced and then renamed onto ``filename`` with
+    :func:`os.replace` (atomic on POSIX and Windows within one file system).
+    A process killed at any point leaves either the old file or the new one
+    under ``filename``, plus at most a stale ``.<name>.<random>.tmp`` file.
+
+    Args:
+        data (bytes | str): The content; ``str`` is written as UTF-8.
+        filename (str | Path): Where to write. Missing folders are created.
+    """
+    path = Path(filename)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode('utf-8')
+    tmp = path.with_name(f'.{path.name}.{secrets.token_hex(4)}.tmp')
+    try:
+        # 'x': a new file with the usual permissions (0o666 minus umask).
+        with open(tmp, 'xb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def checkpoint_problem(filename: Union[str, Path]) -> Optional[str]:
+    """Say why a file is not a complete checkpoint, or ``None`` if it is.
+
+    A checkpoint written by ``torch.save`` is a zip archive whose central
+    directory is written last, so a truncated file lacks it or has members
+    that reach past its end. This checks that structure without reading the
+    tensors (cheap even for large files); loading may still fail for other
+    reasons (e.g. pickled objects), with :class:`CheckpointError`'s message.
+
+    Args:
+        filename (str | Path): Path of the checkpoint.
+
+    Returns:
+        str | None: A short reason (``'missing'``, ``'truncated or not a
+        PyTorch checkpoint (...)'``), or ``None`` for a complete file.
+    """
+    path = Path(filename)
+    if not path.is_file():
+        return 'missing'
+    try:
+        size = path.stat().st_size
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as err:
+        return f'truncated or not a PyTorch checkpoint ({_last_line(err)})'
+    if not any(m.filename.endswith('data.pkl') for m in members):
+        return 'not a PyTorch checkpoint (no data.pkl in the archive)'
+    if any(m.header_offset + m.compress_size > size for m in members):
+        return 'truncated (archive members reach past the end of the file)'
+    return None
+
+
+def _checkpoints_newest_first(folder: Path) -> list:
+    """``epoch_N.pth``/``iter_N.pth`` files in ``folder``, highest N first
+    (ties broken by modification time)."""
+    found = []
+    for path in folder.glob('*.pth'):
+        match = _CHECKPOINT_NAME.fullmatch(path.name)
+        if match and path.is_file():
+            found.append((int(match.group(2)), path.stat().st_mtime, path))
+    return [path for *_, path in sorted(found, reverse=True)]
+
+
+def _warn(message: str) -> None:
+    print_log(message, logger='current', level=logging.WARNING)
+
+
+def find_latest_complete_checkpoint(
+        work_dir: Union[str, Path]) -> Optional[str]:
+    """The checkpoint ``--resume auto`` resumes from: the newest complete one.
+
+    Same contract as mmengine's ``find_latest_checkpoint``: the path named by
+    ``<work_dir>/last_checkpoint`` is returned when that file is complete
+    (remote paths such as ``s3://`` are returned unchecked). When the pointer
+    is missing, empty, or names a missing or truncated file (an older run
+    killed mid-save, a partly copied folder), the newest complete
+    ``epoch_N.pth``/``iter_N.pth`` in the pointer's folder or ``work_dir`` is
+    returned instead, with a warning that names every file skipped. Nothing
+    is deleted.
+
+    Args:
+        work_dir (str | Path): The run's work dir.
+
+    Returns:
+        str | None: The checkpoint to resume from, or ``None`` when there is
+        no complete one (training starts from scratch).
+    """
+    work_dir = Path(work_dir)
+    pointer_file = work_dir / LAST_CHECKPOINT_FILE
+    named = None
+    if pointer_file.is_file():
+        named = pointer_file.read_text(encoding='utf-8',
+                                       errors='replace').strip() or None
+    if named is not None and '://' in named:
+        return named
+    folders = [work_dir]
+    skipped = []
+    if named is not None:
+        problem = checkpoint_problem(named)
+        if problem is None:
+            return named
+        skipped.append(f'{named} ({problem})')
+        folders.insert(0, Path(named).parent)
+    elif pointer_file.is_file():
+        skipped.append(f'{pointer_file} (empty)')
+
+    seen = {osp.abspath(named)} if named is not None else set()
+    for folder in folders:
+        for path in _checkpoints_newest_first(folder):
+            if osp.abspath(path) in seen:
+                continue
+            seen.add(osp.abspath(path))
+            problem = checkpoint_problem(path)
+            if problem is not None:
+                skipped.append(f'{path} ({problem})')
+                continue
+            why = (f'skipped {"; ".join(skipped)}' if skipped else
+                   f'{pointer_file} not found')
+            _warn(f'Auto resume: {why}; resuming from the newest complete '
+                  f'checkpoint {path} instead. Skipped files are left in '
+                  'place.')
+            return str(path)
+    if skipped:
+        _warn(f'Auto resume: skipped {"; ".join(skipped)}; no complete '
+              f'checkpoint in {", ".join(map(str, dict.fromkeys(folders)))}, '
+              'so training starts from scratch. Skipped files are left in '
+              'place.')
+    else:
+        print_log('Did not find last_checkpoint to be resumed.',
+                  logger='current')
+    return None

@@ -37,7 +37,8 @@ def load_config(args: argparse.Namespace) -> Config:
     """Load ``args.config`` with its overrides, work dir and launcher.
 
     The work dir defaults to ``./work_dirs/<config name>``; without CUDA a
-    distributed launch runs on CPU with the gloo backend instead of nccl.
+    distributed launch runs on CPU with the gloo backend instead of nccl;
+    dataloaders without workers get ``persistent_workers=False``.
 
     Args:
         args (argparse.Namespace): Parsed arguments of a tool.
@@ -67,23 +68,36 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.setdefault('model_wrapper_cfg', {})
         cfg.model_wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
         cfg.model_wrapper_cfg.device_ids = None
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if loader and loader.get('num_workers', 0) == 0:
+            # torch rejects persistent workers without workers.
+            loader.persistent_workers = False
     return cfg
 
 
 def run_with_clear_errors(main: Callable[[], None]) -> None:
     """Run a tool's ``main``; report user errors as one line and exit 2.
 
-    Errors that come from bad input (config, data, checkpoints) are printed
+    Errors that come from bad input (config, data, checkpoints, a corrupt
+    image in ``on_corrupt='error'`` mode) or a non-finite loss are printed
     as ``error: ...`` without a traceback. Set ``MMSEED_DEBUG=1`` to see the
     traceback anyway. Any other exception propagates unchanged.
 
     Args:
         main (Callable[[], None]): The tool's entry point.
     """
+    from mmseed.datasets.transforms.loading import CorruptImageError
+    from mmseed.engine.hooks.non_finite_loss_hook import NonFiniteLossError
     try:
         main()
-    except (ConfigError, CheckpointError) as err:
+    except (ConfigError, CheckpointError, NonFiniteLossError) as err:
         message = str(err)
+    except CorruptImageError as err:
+        # From a dataloader worker the message is the worker's traceback,
+        # whose last line is 'CorruptImageError: <message>'.
+        message = str(err).strip().splitlines()[-1]
+        message = message.split('CorruptImageError: ', 1)[-1]
     except TypeError as err:
         message = explain_build_error(err)
         if message is None:

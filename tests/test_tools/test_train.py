@@ -16,6 +16,8 @@ def small_run(data_root, epochs=2, batch=16):
     """--cfg-options for a few-iteration, deterministic CPU run."""
     return [
         '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
+        # kNN validation's data (it runs only from epoch 10 on).
+        f'val_dataloader.dataset.data_root={data_root}',
         f'train_dataloader.batch_size={batch}', 'train_dataloader.num_workers=0',
         f'train_cfg.max_epochs={epochs}', 'default_hooks.checkpoint.interval=1',
         'default_hooks.logger.interval=1', 'model.queue_len=64',

@@ -1,15 +1,23 @@
-"""Checkpoints load with weights_only; pickled code never runs by default."""
+"""Checkpoints load with weights_only; pickled code never runs by default.
+Checkpoints are written atomically and auto resume skips truncated ones."""
+import logging
 import os
 import pickle
 from collections import OrderedDict
+from pathlib import Path
 
 import pytest
 import torch
-from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
+from mmengine.hooks import CheckpointHook
+from mmengine.logging import MessageHub, MMLogger
+from mmengine.runner.checkpoint import (CheckpointLoader, load_checkpoint,
+                                        save_checkpoint)
 
-import mmseed  # noqa: F401  (patches mmengine's local loader)
+import mmseed  # noqa: F401  (patches mmengine's loader, writer, resume)
 from mmseed.utils import (ALLOW_PICKLE_ENV, CheckpointError,
                           load_checkpoint_file)
+from mmseed.utils.checkpoint import (atomic_write, checkpoint_problem,
+                                     find_latest_complete_checkpoint)
 
 
 class _Payload:
@@ -95,3 +103,231 @@ def test_missing_and_truncated_files_are_clear_errors(tmp_path):
     junk.write_text('not a checkpoint')
     with pytest.raises(CheckpointError, match='cannot read'):
         load_checkpoint_file(junk)
+
+
+# --- crash safety: atomic writes and the auto-resume fallback -------------
+
+
+@pytest.fixture
+def warnings_log():
+    """Records what mmengine's current logger prints at WARNING or above."""
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler(level=logging.WARNING)
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def _save(path, step):
+    torch.save({'state_dict': {'w': torch.full((64, ), float(step))},
+                'meta': {'epoch': step}}, path)
+
+
+def _truncate(path, keep=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_atomic_write_replaces_and_leaves_no_temp(tmp_path):
+    target = tmp_path / 'sub' / 'epoch_1.pth'
+    atomic_write(b'first', target)
+    atomic_write('second ü', target)
+    assert target.read_text(encoding='utf-8') == 'second ü'
+    assert _files(target.parent) == ['epoch_1.pth']
+    # Same permissions as a file made by a plain open() (umask applies).
+    plain = tmp_path / 'plain'
+    plain.write_bytes(b'')
+    assert target.stat().st_mode == plain.stat().st_mode
+
+
+def test_failed_atomic_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / 'epoch_1.pth'
+    target.write_bytes(b'old complete checkpoint')
+
+    def no_space(fd):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fsync', no_space)
+    with pytest.raises(OSError, match='No space'):
+        atomic_write(b'new', target)
+    assert target.read_bytes() == b'old complete checkpoint'
+    assert _files(tmp_path) == ['epoch_1.pth']
+
+
+def test_mmengine_save_checkpoint_is_atomic(tmp_path, monkeypatch):
+    """mmengine's save_checkpoint (what the runner calls) writes through a
+    temporary file in the same folder, then renames it onto the name."""
+    target = tmp_path / 'epoch_2.pth'
+    _save(target, 1)
+    old = target.read_bytes()
+    renames = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        # The final name still holds the old, complete checkpoint while the
+        # new one is complete under its temporary name.
+        assert target.read_bytes() == old
+        assert checkpoint_problem(src) is None
+        renames.append((Path(src).parent, Path(src).name, Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, 'replace', replace)
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, str(target))
+    (folder, temp_name, dst), = renames
+    assert folder == tmp_path and dst == target
+    assert temp_name.startswith('.epoch_2.pth.') and temp_name.endswith('.tmp')
+    assert torch.equal(load_checkpoint_file(target)['state_dict']['w'],
+                       torch.ones(3))
+    assert _files(tmp_path) == ['epoch_2.pth']
+
+
+def test_truncated_checkpoints_are_detected(tmp_path):
+    good = tmp_path / 'good.pth'
+    _save(good, 1)
+    assert checkpoint_problem(good) is None
+    data = good.read_bytes()
+    cut = tmp_path / 'cut.pth'
+    # Every cut inside the trailing zip directory, and cuts spread over the
+    # rest of the file.
+    tail = range(max(0, len(data) - 300), len(data))
+    spread = range(0, len(data), max(1, len(data) // 40))
+    for size in sorted(set(tail) | set(spread)):
+        cut.write_bytes(data[:size])
+        assert checkpoint_problem(cut) is not None, size
+    assert checkpoint_problem(tmp_path / 'nope.pth') == 'missing'
+    junk = tmp_path / 'junk.pth'
+    junk.write_text('not a checkpoint')
+    assert 'not a PyTorch checkpoint' in checkpoint_problem(junk)
+
+
+def test_resume_uses_a_complete_latest_checkpoint(tmp_path, warnings_log):
+    for step in (1, 2):
+        _save(tmp_path / f'epoch_{step}.pth', step)
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_2.pth'))
+    assert find_latest_complete_checkpoint(tmp_path) == str(
+        tmp_path / 'epoch_2.pth')
+    assert warnings_log == []
+
+
+def test_truncated_latest_falls_back_to_previous_complete(
+        tmp_path, warnings_log):
+    for step in (1, 2, 3):
+        _save(tmp_path / f'epoch_{step}.pth', step)
+    _truncate(tmp_path / 'epoch_3.pth')
+    truncated = (tmp_path / 'epoch_3.pth').read_bytes()
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    found = find_latest_complete_checkpoint(tmp_path)
+    assert found == str(tmp_path / 'epoch_2.pth')
+    assert load_checkpoint_file(found)['meta'] == {'epoch': 2}
+    warning, = warnings_log
+    assert f'{tmp_path / "epoch_3.pth"} (truncated' in warning
+    assert f'resuming from the newest complete checkpoint {found}' in warning
+    # The bad file is left exactly as it was.
+    assert (tmp_path / 'epoch_3.pth').read_bytes() == truncated
+
+
+def test_fallback_skips_every_bad_file_and_orders_by_step(
+        tmp_path, warnings_log):
+    """epoch_10 is newer than epoch_9; a missing named file and a second
+    truncated one are both skipped and named."""
+    for step in (2, 9, 10):
+        _save(tmp_path / f'epoch_{step}.pth', step)
+    _truncate(tmp_path / 'epoch_10.pth', keep=0.9)
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_11.pth'))
+    assert find_latest_complete_checkpoint(tmp_path) == str(
+        tmp_path / 'epoch_9.pth')
+    warning, = warnings_log
+    assert f'{tmp_path / "epoch_11.pth"} (missing)' in warning
+    assert f'{tmp_path / "epoch_10.pth"} (truncated' in warning
+
+
+@pytest.mark.parametrize('pointer', [None, '', '   \n'])
+def test_missing_or_empty_pointer_uses_newest_complete(
+        tmp_path, warnings_log, pointer):
+    for step in (3, 4):
+        _save(tmp_path / f'iter_{step}.pth', step)
+    if pointer is not None:
+        (tmp_path / 'last_checkpoint').write_text(pointer)
+    assert find_latest_complete_checkpoint(tmp_path) == str(
+        tmp_path / 'iter_4.pth')
+    warning, = warnings_log
+    assert str(tmp_path / 'iter_4.pth') in warning
+
+
+def test_no_complete_checkpoint_starts_from_scratch(tmp_path, warnings_log):
+    assert find_latest_complete_checkpoint(tmp_path) is None
+    assert warnings_log == []  # a fresh work dir is not a problem
+    _save(tmp_path / 'epoch_1.pth', 1)
+    _truncate(tmp_path / 'epoch_1.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
+    assert find_latest_complete_checkpoint(tmp_path) is None
+    warning, = warnings_log
+    assert str(tmp_path / 'epoch_1.pth') in warning
+    assert 'starts from scratch' in warning
+    assert (tmp_path / 'epoch_1.pth').is_file()
+
+
+def test_remote_pointer_is_returned_unchecked(tmp_path):
+    (tmp_path / 'last_checkpoint').write_text('s3://bucket/run/epoch_5.pth\n')
+    assert find_latest_complete_checkpoint(tmp_path) == \
+        's3://bucket/run/epoch_5.pth'
+
+
+def test_runner_auto_resume_uses_the_fallback():
+    """Runner.load_or_resume reaches find_latest_checkpoint through the name
+    imported into mmengine.runner.runner, which is rebound."""
+    import mmengine.runner
+    from mmengine.runner import runner as runner_module
+    assert runner_module.find_latest_checkpoint is \
+        find_latest_complete_checkpoint
+    assert mmengine.runner.find_latest_checkpoint is \
+        find_latest_complete_checkpoint
+
+
+class _StubRunner:
+    """What CheckpointHook needs from a runner; ``save_checkpoint`` checks the
+    folder's state at the moment of the save."""
+
+    def __init__(self, work_dir, fail=False):
+        self.work_dir = str(work_dir)
+        self.logger = MMLogger.get_current_instance()
+        self.message_hub = MessageHub.get_instance('crash_safety_test')
+        self.fail = fail
+        self.seen = []
+
+    def save_checkpoint(self, out_dir, filename, file_client_args=None,
+                        **kwargs):
+        self.seen.append(_files(Path(out_dir)))
+        if self.fail:
+            raise OSError(28, 'No space left on device')
+        _save(Path(out_dir) / filename, int(filename[6:-4]))
+
+
+def test_checkpoint_hook_deletes_old_and_moves_pointer_after_save(tmp_path):
+    runner = _StubRunner(tmp_path)
+    hook = CheckpointHook(interval=1, max_keep_ckpts=2)
+    hook.before_train(runner)
+    for step in (1, 2, 3):
+        hook._save_checkpoint_with_step(runner, step, meta={})
+    # At the third save the checkpoint that falls out (epoch_1) and the
+    # pointer to epoch_2 were still there; afterwards both moved on.
+    assert runner.seen[2] == ['epoch_1.pth', 'epoch_2.pth', 'last_checkpoint']
+    assert _files(tmp_path) == ['epoch_2.pth', 'epoch_3.pth',
+                                'last_checkpoint']
+    assert (tmp_path / 'last_checkpoint').read_text() == str(
+        tmp_path / 'epoch_3.pth')
+    assert runner.message_hub.get_info('keep_ckpt_ids') == [2, 3]
+
+    runner.fail = True  # a failed save changes nothing on disk
+    with pytest.raises(OSError):
+        hook._save_checkpoint_with_step(runner, 4, meta={})
+    assert _files(tmp_path) == ['epoch_2.pth', 'epoch_3.pth',
+                                'last_checkpoint']
+    assert (tmp_path / 'last_checkpoint').read_text() == str(
+        tmp_path / 'epoch_3.pth')

@@ -22,8 +22,10 @@ view_pipeline = [
          channel_weights=(0.114, 0.587, 0.2989)),
     dict(type='RandomFlip', prob=0.5),
 ]
+# A corrupt or truncated image is skipped with a warning that names it and
+# counts the skips (on_corrupt='error' stops instead).
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
     dict(type='PackInputs'),
 ]

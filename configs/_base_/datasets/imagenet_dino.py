@@ -39,7 +39,7 @@ local_view = [
          prob=0.5),
 ]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='MultiView', num_views=[1, 1, num_local_crops],
          transforms=[global_view_1, global_view_2, local_view]),
     dict(type='PackInputs'),

@@ -21,8 +21,10 @@ view_pipeline = [
          prob=0.5),
     dict(type='RandomFlip', prob=0.5),
 ]
+# A corrupt or truncated image is skipped with a warning that names it and
+# counts the skips (on_corrupt='error' stops instead).
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
     dict(type='PackInputs'),
 ]

@@ -3,7 +3,7 @@
 _base_ = ['./imagenet_mocov2.py']
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='MultiView', num_views=1, transforms=[_base_.view_pipeline]),
     dict(type='PackInputs'),
 ]

@@ -1,3 +1,8 @@
 from .epoch_seed_hook import EpochSeedHook
+from .non_finite_loss_hook import (NonFiniteLossError, NonFiniteLossHook,
+                                   volatile_state)
 
-__all__ = ['EpochSeedHook']
+__all__ = [
+    'EpochSeedHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'volatile_state'
+]

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from mmseed.models.memories import EmbeddingQueue
 from mmseed.registry import MODELS
+from mmseed.utils.config_check import ConfigError
 from mmseed.utils.shapes import check_linear_input
 
 __all__ = ['SEED']
@@ -82,13 +83,14 @@ class SEED(BaseSelfSupervisor):
         the L2-normalised teacher embeddings (what the queue stores)."""
         student = self.student_embed(inputs)
         teacher = self.teacher(inputs)
-        for name, emb in (('student', student), ('teacher', teacher)):
-            if emb.shape[1] != self.feat_dim:
-                raise ValueError(
-                    f'the {name} outputs {emb.shape[1]}-d embeddings but '
-                    f'SEED expects feat_dim={self.feat_dim}: make '
-                    'model.neck.out_channels, the teacher head and '
-                    'model.feat_dim agree')
+        if not student.shape[1] == teacher.shape[1] == self.feat_dim:
+            raise ConfigError(
+                f'the student outputs {student.shape[1]}-d embeddings and the '
+                f'teacher {teacher.shape[1]}-d, but SEED needs both to be '
+                f'model.feat_dim={self.feat_dim}-d: set '
+                'model.neck.out_channels and model.feat_dim to the teacher\'s '
+                'width (its neck.out_channels, or without a teacher neck its '
+                'backbone\'s output channels)')
         # A copy: the enqueue after the loss writes the queue in place, and
         # backward still needs the values the loss saw.
         loss = self.loss_module(student, teacher, queue.embeddings.clone())

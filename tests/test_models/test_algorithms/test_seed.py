@@ -10,6 +10,7 @@ from mmpretrain.structures import DataSample
 from mmseed.models.losses import seed_loss
 from mmseed.registry import MODELS
 from mmseed.utils import CheckpointError, register_all_modules
+from mmseed.utils.config_check import ConfigError
 
 register_all_modules()
 
@@ -158,14 +159,48 @@ def test_neck_width_mismatch_is_a_clear_error(teacher_ckpt):
         model.loss(**data)
 
 
-def test_embedding_width_mismatch_is_a_clear_error(teacher_ckpt):
-    cfg_neck = dict(type='MoCoV2Neck', in_channels=64, hid_channels=64,
-                    out_channels=32)
-    model = build(teacher_ckpt, neck=cfg_neck)
+@pytest.mark.parametrize('student_width, teacher_width', [(32, 16), (16, 32)])
+def test_embedding_width_mismatch_is_a_clear_error(student_width,
+                                                   teacher_width):
+    def neck(hidden, width):
+        return dict(type='MoCoV2Neck', in_channels=64, hid_channels=hidden,
+                    out_channels=width, with_avg_pool=True)
+
+    cfg = seed_cfg(None, neck=neck(64, student_width))
+    cfg['teacher']['neck'] = neck(32, teacher_width)
+    model = MODELS.build(cfg)  # the teacher's weights do not matter here
     data = model.data_preprocessor(batch(), True)
-    with pytest.raises(ValueError, match='student outputs 32-d embeddings '
-                       'but SEED expects feat_dim=16'):
+    with pytest.raises(ConfigError) as err:
         model.loss(**data)
+    assert str(err.value).startswith(
+        f'the student outputs {student_width}-d embeddings and the teacher '
+        f'{teacher_width}-d, but SEED needs both to be model.feat_dim=16-d: '
+        'set model.neck.out_channels and model.feat_dim')
+
+
+def test_loss_and_queue_are_fp32_under_bf16_autocast(teacher_ckpt):
+    """Under AMP the similarities, softmaxes and queue stay fp32."""
+    model = build(teacher_ckpt, loss=dict(type='SEEDLoss', teacher_temp=1e-4))
+    model.train()
+    data = model.data_preprocessor(batch(n=4), True)
+    queue_before = model.queue.embeddings.clone()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model.loss(**data)
+        with torch.no_grad():
+            student = model.student_embed(data['inputs'][0])
+            teacher = model.teacher(data['inputs'][0])
+    # The networks ran in bf16 ...
+    assert student.dtype == teacher.dtype == torch.bfloat16
+    # ... the loss is the fp32 computation on their outputs ...
+    assert losses['loss_seed'].dtype == torch.float32
+    expected = seed_loss(student.float(), teacher.float(), queue_before, 0.2,
+                         1e-4)
+    assert torch.isfinite(expected)
+    assert torch.allclose(losses['loss_seed'], expected, rtol=0, atol=1e-6)
+    # ... and the queue holds the fp32-normalised teacher embeddings.
+    assert model.queue.embeddings.dtype == torch.float32
+    assert torch.equal(model.queue.embeddings[:4],
+                       F.normalize(teacher.float(), dim=1))
 
 
 def test_missing_teacher_checkpoint(tmp_path):

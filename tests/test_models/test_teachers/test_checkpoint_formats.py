@@ -7,6 +7,7 @@ project saves them, so both key names and shapes are true.
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Callable, Dict, Optional
+from unittest.mock import patch
 
 import pytest
 import torch
@@ -303,3 +304,68 @@ def test_random_dicts_convert_or_raise_checkpoint_error(state, wrapper):
     assert fmt in FORMATS
     assert all(isinstance(v, torch.Tensor) for v in converted.values())
     assert all(k.startswith(('backbone.', 'neck.')) for k in converted)
+
+
+MUTATION = st.one_of(
+    st.tuples(st.just('drop'), st.integers(0, 10**6)),
+    st.tuples(st.just('rename'), st.integers(0, 10**6),
+              st.sampled_from(['_', '.x', '.weight', '0'])),
+    st.tuples(st.just('reshape'), st.integers(0, 10**6)),
+    st.tuples(st.just('not_a_tensor'), st.integers(0, 10**6),
+              st.sampled_from([None, 1.5, 'w', [1]])),
+    st.tuples(st.just('add'), KEYS),
+)
+
+
+def mutate(state: dict, mutations) -> dict:
+    """A copy of ``state`` with keys dropped, renamed, reshaped, replaced."""
+    state = OrderedDict(state)
+    for op, *args in mutations:
+        if op == 'add':
+            state[args[0]] = torch.zeros(2)
+            continue
+        if not state:
+            continue
+        key = list(state)[args[0] % len(state)]
+        if op == 'drop':
+            del state[key]
+        elif op == 'rename':
+            state[key + args[1]] = state.pop(key)
+        elif op == 'reshape':
+            value = state[key]
+            state[key] = (torch.zeros(value.numel() + 1) if isinstance(
+                value, torch.Tensor) else torch.zeros(1))
+        else:
+            state[key] = args[1]
+    return state
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(CASES)), st.lists(MUTATION, max_size=4),
+       st.booleans())
+def test_mutated_real_checkpoints_load_exactly_or_raise_checkpoint_error(
+        name, mutations, strict):
+    """Real key sets of every format, damaged: a load is exact or refused."""
+    neck, build, _ = CASES[name]
+    checkpoint = build(randomised_state(neck))
+    holder = next((k for k in ('state_dict', 'model') if k in checkpoint),
+                  None) if isinstance(checkpoint, dict) else None
+    if holder:
+        checkpoint = dict(checkpoint)
+        checkpoint[holder] = mutate(checkpoint[holder], mutations)
+    else:
+        checkpoint = mutate(checkpoint, mutations)
+    teacher = Teacher(neck)
+    with patch('mmseed.models.teachers.checkpoint_formats.'
+               'load_checkpoint_file', lambda path: checkpoint):
+        try:
+            load_teacher_weights(teacher, 'mutated.pth', strict=strict)
+        except CheckpointError:
+            return
+    converted, _ = convert_to_teacher_state_dict(checkpoint)
+    loaded = teacher.state_dict()
+    if strict:
+        assert loaded.keys() == converted.keys()
+    for key, value in converted.items():
+        if key in loaded:
+            assert torch.equal(loaded[key], value), key

@@ -1,0 +1,10 @@
+# Linear evaluation of a distilled ResNet-50 on ImageNet, the SEED protocol
+# (Fang et al., ICLR 2021); see resnet18_8xb32-linear-steplr-100e_in1k.py.
+_base_ = [
+    './resnet18_8xb32-linear-steplr-100e_in1k.py',
+    '../../_base_/models/resnet50.py',
+]
+
+model = dict(
+    backbone=dict(depth=_base_.resnet50.depth),
+    head=dict(in_channels=_base_.resnet50_channels))

@@ -1,0 +1,3 @@
+from .loading import CorruptImageError, SafeLoadImageFromFile
+
+__all__ = ['CorruptImageError', 'SafeLoadImageFromFile']

@@ -1,0 +1,212 @@
+"""tools/benchmarks/throughput.py and data_throughput.py, run for a few
+iterations on CPU (CIFAR configs, batch 4): the reports are complete and
+consistent, and the plain PyTorch loop computes what mmseed computes."""
+import json
+import math
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from conftest import REPO, load_tool, run_tool
+
+SEED_R18W05 = 'configs/seed/seed_r18-cifar_to_r18w05-cifar_cifar10.py'
+SEED_MBV3 = 'configs/seed/seed_r18-cifar_to_mbv3_cifar10.py'
+SEED_IMAGENET = 'configs/seed/seed_r50_to_r18.py'
+MOCO_CIFAR = 'configs/mocov2/mocov2_r18-cifar_1xb256-200e_cifar10.py'
+SPLIT_PARTS = {'seed': ('data', 'teacher', 'student', 'queue'),
+               'moco': ('data', 'key_encoder', 'student', 'queue')}
+
+
+@pytest.fixture(scope='module')
+def bench():
+    """The two scripts imported as modules (their folder on sys.path, as
+    when they run as scripts)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(REPO / 'tools' / 'benchmarks'))
+        yield (load_tool('tools/benchmarks/throughput.py'),
+               load_tool('tools/benchmarks/data_throughput.py'))
+
+
+def run_throughput(config, out, *extra):
+    result = run_tool('tools/benchmarks/throughput.py', config,
+                      '--device', 'cpu', '--batch-size', '4', '--out', out,
+                      *extra)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(out.read_text()), result.stdout
+
+
+def check_report(report, stdout, methods, loss_rtol):
+    machine = report['machine']
+    for key in ('cpu', 'cpu_cores', 'cpu_cores_usable', 'torch_threads',
+                'gpu', 'torch', 'mmengine', 'mmpretrain', 'mmseed'):
+        assert key in machine, key
+    assert machine['torch'] == torch.__version__
+    assert machine['cpu_cores'] >= 1 and machine['gpu'] is None
+    settings = report['settings']
+    assert settings['device'] == 'cpu' and settings['batch_size'] == 4
+    assert settings['image_size'] == [32, 32]  # the CIFAR crop
+    assert 'RSS' in settings['memory']  # says which memory it measured
+
+    results = {(r['method'], r['path']): r for r in report['results']}
+    assert set(results) == {(m, p) for m in methods
+                            for p in ('mmseed', 'plain')}
+    for (method, path), r in results.items():
+        assert r['images_per_s'] > 0 and r['step_ms'] > 0
+        # images/s and step time describe the same timed steps.
+        assert math.isclose(r['images_per_s'], 4 * 1e3 / r['step_ms'],
+                            rel_tol=1e-9)
+        split = r['split_ms']
+        assert set(split) == {*SPLIT_PARTS[method], 'other'}
+        parts = [split[key] for key in SPLIT_PARTS[method]]
+        assert all(part > 0 for part in parts), split
+        # The parts lie inside the iteration: they sum to at most its time.
+        assert sum(parts) <= r['split_step_ms'] + 1e-6
+        assert split['other'] >= -1e-6
+        assert math.isclose(sum(split.values()), r['split_step_ms'])
+        assert r['peak_memory_mib'] > 0
+        assert math.isfinite(r['loss_step0']) and r['loss_step0'] > 0
+
+    for method in methods:
+        framework, plain = results[method, 'mmseed'], results[method, 'plain']
+        assert math.isclose(report['ratio_mmseed_over_plain'][method],
+                            framework['images_per_s'] / plain['images_per_s'])
+        # Same batch, same weights, same computation: the same step-0 loss.
+        assert math.isclose(framework['loss_step0'], plain['loss_step0'],
+                            rel_tol=loss_rtol), (framework, plain)
+
+    # One Markdown row per method and path, after the header.
+    rows = [line for line in stdout.splitlines() if line.startswith('| ')]
+    assert len(rows) == 1 + 2 * len(methods)
+    assert rows[0].startswith('| config | method | path |')
+    return results
+
+
+def test_throughput_seed_and_moco(tmp_path):
+    report, stdout = run_throughput(
+        SEED_R18W05, tmp_path / 'r.json', '--method', 'seed', 'moco',
+        '--warmup', '1', '--iters', '1', '--split-iters', '1')
+    results = check_report(report, stdout, ('seed', 'moco'), loss_rtol=1e-5)
+    assert results['seed', 'mmseed']['driver'].startswith('mmengine Runner')
+    ratios = report['seed_step_over_moco_step']
+    for path in ('mmseed', 'plain'):
+        seed, moco = results['seed', path], results['moco', path]
+        assert math.isclose(ratios[path], seed['step_ms'] / moco['step_ms'])
+    # The loss is SEED's, not MoCo's: another number on the same batch.
+    assert results['seed', 'plain']['loss_step0'] != pytest.approx(
+        results['moco', 'plain']['loss_step0'])
+
+
+def test_throughput_mobilenet_channels_last(tmp_path):
+    report, stdout = run_throughput(
+        SEED_MBV3, tmp_path / 'r.json', '--channels-last', '--warmup', '0',
+        '--iters', '2', '--split-iters', '1')
+    assert report['settings']['channels_last'] is True
+    # mmseed feeds NCHW inputs to channels-last weights, the plain loop
+    # channels-last inputs: other kernels may round differently.
+    check_report(report, stdout, ('seed', ), loss_rtol=1e-4)
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['--amp', 'bf16'], '--amp bf16 needs --device cuda'),
+    (['--method', 'moco', '--batch-size', '3'],
+     'divides its queue length 4096'),
+    (['--iters', '0'], '--iters must be at least 1'),
+])
+def test_throughput_bad_arguments_are_one_line_errors(tmp_path, extra,
+                                                      message):
+    result = run_tool('tools/benchmarks/throughput.py', SEED_R18W05,
+                      '--device', 'cpu', '--out', tmp_path / 'r.json', *extra)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert 'Traceback' not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and message in last
+
+
+def test_split_arithmetic(bench):
+    throughput, _ = bench
+    # Seconds summed over 2 iterations.
+    framework = dict(fetch=0.002, preprocess=0.004, target=0.010,
+                     queue=0.002, train_step=0.030, iteration=0.040)
+    split = throughput._split(framework, 2, framework=True)
+    assert split == pytest.approx(dict(
+        data=3.0, target=5.0, student=7.0, queue=1.0, other=4.0))
+    plain = dict(data=0.004, target=0.010, student=0.020, queue=0.002,
+                 iteration=0.037)
+    split = throughput._split(plain, 2, framework=False)
+    assert split == pytest.approx(dict(
+        data=2.0, target=5.0, student=10.0, queue=1.0, other=0.5))
+    assert throughput._split(plain, 0, framework=False) is None
+
+
+def test_config_reading(bench):
+    throughput, _ = bench
+    assert throughput.crop_size(Config.fromfile(REPO / SEED_IMAGENET)) == (
+        224, 224)
+    cfg = Config.fromfile(REPO / SEED_R18W05)
+    assert throughput.crop_size(cfg) == (32, 32)
+    seed = throughput.method_model(cfg, 'seed')
+    assert seed.type == 'SEED' and seed.teacher.checkpoint is None
+    moco = throughput.method_model(cfg, 'moco')
+    # The student's own MoCo-v2: its backbone, head and queue.
+    assert moco.type == 'MoCo'
+    assert moco.backbone == cfg.model.backbone
+    assert moco.neck == cfg.model.neck
+    assert moco.queue_len == cfg.model.queue_len == 4096
+    assert moco.head.temperature == 0.2
+    # A MoCo config is timed as it is; it has no SEED step.
+    moco_cfg = Config.fromfile(REPO / MOCO_CIFAR)
+    assert throughput.method_model(moco_cfg, 'moco') == moco_cfg.model
+    with pytest.raises(ValueError, match='--method seed needs a SEED'):
+        throughput.method_model(moco_cfg, 'seed')
+
+
+def test_markdown_table(bench):
+    throughput, _ = bench
+    table = throughput.markdown_table(
+        ['a', 'b', 'c'], [[1, 2.34567, None], ['x', 1234.56, 0.5]])
+    assert table.splitlines() == [
+        '| a | b | c |', '|---|---|---|', '| 1 | 2.35 |  |',
+        '| x | 1234.6 | 0.5 |']
+
+
+def test_data_throughput(cifar_slice, tmp_path):
+    out = tmp_path / 'data.json'
+    result = run_tool('tools/benchmarks/data_throughput.py', '--config',
+                      SEED_R18W05, '--data-root', cifar_slice, '--workers',
+                      '0', '1', '--seconds', '1', '--batch-size', '4',
+                      '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report['machine']['cpu_cores'] >= 1
+    assert report['settings']['data_root'] == str(cifar_slice)
+    assert [r['workers'] for r in report['results']] == [0, 1]
+    for r in report['results']:
+        assert r['images'] > 0 and r['images'] % 4 == 0  # whole batches
+        assert r['seconds'] >= 1
+        assert r['views'] == r['images']  # SEED: one view per image
+        assert r['images_per_s'] == pytest.approx(r['images'] / r['seconds'])
+        assert r['images_per_s_per_process'] == pytest.approx(
+            r['images_per_s'] / max(1, r['workers']))
+    rows = [line for line in result.stdout.splitlines()
+            if line.startswith('| ')]
+    assert len(rows) == 3
+
+
+def test_data_throughput_counts_views(bench, cifar_slice):
+    _, data = bench
+    cfg = Config.fromfile(REPO / MOCO_CIFAR)
+    loader = data.loader_config(cfg, str(cifar_slice), batch_size=4)
+    assert loader.sampler.type == 'InfiniteSampler'
+    result = data.measure(loader, workers=0, seconds=0.5, seed=0)
+    assert result['images'] > 0
+    assert result['views'] == 2 * result['images']  # MoCo: two views
+
+
+def test_data_throughput_missing_folder_is_a_one_line_error(tmp_path):
+    result = run_tool('tools/benchmarks/data_throughput.py', '--data-root',
+                      tmp_path / 'nope', '--out', tmp_path / 'd.json')
+    assert result.returncode == 2
+    assert 'Traceback' not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and 'nope' in last
