@@ -69,11 +69,12 @@ def run_knn(*args, env=None, cwd=REPO):
         env=full_env, capture_output=True, text=True, timeout=600)
 
 
-def data_options(root, batch=32):
-    return ['--cfg-options', f'test_dataloader.dataset.data_root={root}',
-            f'test_dataloader.batch_size={batch}',
+def data_options(root=None, batch=32):
+    """``--cfg-options`` for a small run; ``root=None``: set by DATA_ROOT."""
+    return ['--cfg-options', f'test_dataloader.batch_size={batch}',
             'test_dataloader.num_workers=0',
-            'test_cfg.bank_dataloader.num_workers=0']
+            'test_cfg.bank_dataloader.num_workers=0'] + (
+                [f'test_dataloader.dataset.data_root={root}'] if root else [])
 
 
 @pytest.mark.parametrize('gpus', [1, 2])
@@ -82,9 +83,12 @@ def test_knn_sh_matches_knn_of_features_by_hand(gpus, student, cifar_slice,
     checkpoint, backbone = student
     work = tmp_path / 'work'
     gpu_args = [gpus] if gpus > 1 else []
+    env = dict(WORK_DIR=str(work), PORT=str(_free_port()))
+    if gpus == 1:  # the data root through DATA_ROOT (test split and bank)
+        env['DATA_ROOT'] = str(cifar_slice)
     result = run_knn(KNN_R18W05, checkpoint, *gpu_args,
-                     *data_options(cifar_slice),
-                     env=dict(WORK_DIR=str(work), PORT=str(_free_port())))
+                     *data_options(None if gpus == 1 else cifar_slice),
+                     env=env)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert f'Distributed training: {gpus > 1}' in out

@@ -137,3 +137,29 @@ def test_missing_config_file(tmp_path):
     result = run_tool('tools/train.py', 'configs/nope.py')
     assert result.returncode == 2
     assert 'error: config file not found: configs/nope.py' in result.stderr
+
+
+def test_same_seed_gives_bit_identical_runs(cifar_slice, tmp_path):
+    """Two fresh CPU runs with one seed (deterministic mode) are identical;
+    another seed gives other weights."""
+    for name, seed in (('a', 0), ('b', 0), ('c', 1)):
+        result = run_tool('tools/train.py', MOCO_CIFAR, '--work-dir',
+                          tmp_path / name, *small_run(cifar_slice, epochs=1),
+                          f'randomness.seed={seed}')
+        assert result.returncode == 0, result.stderr[-3000:]
+    a, b, c = (load_state(tmp_path / n / 'epoch_1.pth') for n in 'abc')
+    assert_same_weights(a, b)
+    assert not torch.equal(a['backbone.conv1.weight'],
+                           c['backbone.conv1.weight'])
+
+
+def test_non_finite_loss_is_a_one_line_error(cifar_slice, tmp_path):
+    """A contrastive temperature of 0 makes the first loss non-finite."""
+    result = run_tool('tools/train.py', MOCO_CIFAR, '--work-dir', tmp_path,
+                      *small_run(cifar_slice, epochs=1),
+                      'model.head.temperature=0')
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert 'Traceback' not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: non-finite loss at iteration 1')
+    assert 'lr' in last and not (tmp_path / 'epoch_1.pth').exists()

@@ -14,12 +14,14 @@
 #   BENCH_EXTRA    (array) the options after GPUS, passed on unchanged
 #   BENCH_OPTIONS  (array) what the scripts add before them: --work-dir (unless
 #                  the options hold one) and --cfg-options CKPT_KEY=CHECKPOINT
-#                  plus the three data_root keys when DATA_ROOT is set
+#                  plus the data_root keys when DATA_ROOT is set (all three
+#                  splits; for knn the test split, which the bank follows)
 # Environment:
 #   WORK_DIR   work dir (default work_dirs/benchmarks/KIND/<config name>/<checkpoint
 #              name>; a generic checkpoint name such as epoch_200 gets its folder's
 #              name in front: <run folder>_epoch_200)
-#   DATA_ROOT  data_root of the train, val and test datasets
+#   DATA_ROOT  data_root of the train, val and test datasets (knn: of the test
+#              dataset, whose root the kNN bank follows)
 #   CKPT_KEY   config key that receives CHECKPOINT (default
 #              model.backbone.init_cfg.checkpoint; set it empty to add none)
 #   PYTHON     interpreter (default python); NNODES NODE_RANK MASTER_ADDR PORT as
@@ -84,8 +86,11 @@ bench_parse() {
     local key=${CKPT_KEY-model.backbone.init_cfg.checkpoint}
     local cfg_options=()
     [ -z "$key" ] || cfg_options+=("$key=$BENCH_CHECKPOINT")
+    # kNN configs test only: their bank loader reads the test loader's root.
+    local loaders=(train_dataloader val_dataloader test_dataloader)
+    [ "$BENCH_KIND" != knn ] || loaders=(test_dataloader)
     if [ -n "${DATA_ROOT:-}" ]; then
-        for loader in train_dataloader val_dataloader test_dataloader; do
+        for loader in "${loaders[@]}"; do
             cfg_options+=("$loader.dataset.data_root=$DATA_ROOT")
         done
     fi

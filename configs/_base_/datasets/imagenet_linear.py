@@ -38,14 +38,10 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='CustomDataset', data_root=data_root,
                  data_prefix='train', pipeline=train_pipeline))
+# The same loader settings, unshuffled, on the held-out split.
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    drop_last=False,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
     dataset=dict(type='CustomDataset', data_root=data_root,
                  data_prefix='val', pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -10,15 +10,12 @@ _base_ = [
     '../../_base_/datasets/cifar10_mocov2.py',  # for its normalisation
     '../../_base_/evaluation/cifar10_knn.py',
     '../../_base_/default_runtime.py',
+    '../../_base_/benchmarks/knn.py',
 ]
 
 model = dict(
-    type='ImageClassifier',
     data_preprocessor=dict(_base_.data_preprocessor,
                            type='ClsDataPreprocessor'),
-    backbone=dict(
-        init_cfg=dict(type='Pretrained', checkpoint=None, prefix='backbone.'),
-        **_base_.resnet18w05_cifar),
-    neck=dict(type='GlobalAveragePooling'))  # kNN needs no head
+    backbone=_base_.resnet18w05_cifar)
 # Only the test split and its bank are read (tools/test.py).
 train_dataloader = val_dataloader = val_evaluator = val_cfg = None

@@ -14,7 +14,7 @@ model = dict(
         # convolution.
         frozen_stages=7,
         norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
+        init_cfg=_base_.model.backbone.init_cfg),
     neck=[
         dict(type='GlobalAveragePooling'),
         dict(type='ClsBatchNormNeck',

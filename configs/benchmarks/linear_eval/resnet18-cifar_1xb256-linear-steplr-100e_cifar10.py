@@ -13,5 +13,5 @@ model = dict(
         **_base_.resnet18_cifar,
         frozen_stages=4,
         norm_eval=True,
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
+        init_cfg=_base_.model.backbone.init_cfg),
     head=dict(in_channels=_base_.resnet18_cifar_channels))

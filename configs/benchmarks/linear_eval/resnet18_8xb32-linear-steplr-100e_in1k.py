@@ -11,26 +11,13 @@ _base_ = [
     '../../_base_/datasets/imagenet_linear.py',
     '../../_base_/schedules/linear_sgd_steplr_100e.py',
     '../../_base_/default_runtime.py',
+    '../../_base_/benchmarks/classifier.py',
 ]
 
 model = dict(
-    type='ImageClassifier',
     data_preprocessor=_base_.data_preprocessor,
-    backbone=dict(
-        **_base_.resnet18,
-        # Every stage frozen (stem + 4 stages: no gradient, eval mode) and
-        # every BatchNorm kept in eval mode, so not even the running
-        # statistics change (SEED's main_lincls.py runs model.eval()).
-        frozen_stages=4,
-        norm_eval=True,
-        # Set by tools/benchmarks/linear.sh, or
-        # --cfg-options model.backbone.init_cfg.checkpoint=PATH
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
-    neck=dict(type='GlobalAveragePooling'),
-    # N(0, 0.01) weights and zero bias, as main_lincls.py initialises fc.
-    head=dict(
-        type='LinearClsHead',
-        num_classes=1000,
-        in_channels=_base_.resnet18_channels,
-        loss=dict(type='CrossEntropyLoss'),
-        topk=(1, 5)))
+    # Every stage frozen (stem + 4 stages: no gradient, eval mode) and every
+    # BatchNorm kept in eval mode, so not even the running statistics change
+    # (SEED's main_lincls.py runs model.eval()).
+    backbone=dict(**_base_.resnet18, frozen_stages=4, norm_eval=True),
+    head=dict(num_classes=1000, in_channels=_base_.resnet18_channels))

@@ -12,24 +12,12 @@ _base_ = [
     '../../_base_/datasets/cifar10_linear.py',
     '../../_base_/schedules/linear_sgd_steplr_100e.py',
     '../../_base_/default_runtime.py',
+    '../../_base_/benchmarks/classifier.py',
 ]
 
 model = dict(
-    type='ImageClassifier',
     data_preprocessor=_base_.data_preprocessor,
-    backbone=dict(
-        **_base_.resnet18w05_cifar,
-        # Every stage frozen (stem + 4 stages) and every BatchNorm in eval
-        # mode: neither weights nor running statistics change.
-        frozen_stages=4,
-        norm_eval=True,
-        # Set by tools/benchmarks/linear.sh, or
-        # --cfg-options model.backbone.init_cfg.checkpoint=PATH
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=_base_.resnet18w05_cifar_channels,
-        loss=dict(type='CrossEntropyLoss'),
-        topk=(1, 5)))
+    # Every stage frozen (stem + 4 stages) and every BatchNorm in eval mode:
+    # neither weights nor running statistics change.
+    backbone=dict(**_base_.resnet18w05_cifar, frozen_stages=4, norm_eval=True),
+    head=dict(num_classes=10, in_channels=_base_.resnet18w05_cifar_channels))

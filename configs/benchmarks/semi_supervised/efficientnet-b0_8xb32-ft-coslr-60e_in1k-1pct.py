@@ -10,5 +10,5 @@ model = dict(
     backbone=dict(
         _delete_=True,
         **_base_.efficientnet_b0,
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
+        init_cfg=_base_.model.backbone.init_cfg),
     head=dict(in_channels=_base_.efficientnet_b0_channels))

@@ -11,5 +11,5 @@ model = dict(
     backbone=dict(
         _delete_=True,
         **_base_.mobilenet_v3_large,
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
+        init_cfg=_base_.model.backbone.init_cfg),
     head=dict(in_channels=_base_.mobilenet_v3_large_channels))

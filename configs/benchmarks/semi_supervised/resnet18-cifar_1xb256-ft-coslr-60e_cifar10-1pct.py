@@ -9,5 +9,5 @@ model = dict(
     backbone=dict(
         _delete_=True,
         **_base_.resnet18_cifar,
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
+        init_cfg=_base_.model.backbone.init_cfg),
     head=dict(in_channels=_base_.resnet18_cifar_channels))

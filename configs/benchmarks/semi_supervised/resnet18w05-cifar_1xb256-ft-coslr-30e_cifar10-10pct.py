@@ -8,8 +8,6 @@
 _base_ = ['./resnet18w05-cifar_1xb256-ft-coslr-60e_cifar10-1pct.py']
 
 train_dataloader = dict(dataset=dict(ann_file='meta/train_10pct_seed0.txt'))
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=30, by_epoch=True, begin=0, end=30,
-         convert_to_iter_based=True)
-]
+# The 1% schedule, cosine over 30 epochs instead of 60.
+param_scheduler = [dict(_base_.param_scheduler[0], T_max=30, end=30)]
 train_cfg = dict(max_epochs=30)

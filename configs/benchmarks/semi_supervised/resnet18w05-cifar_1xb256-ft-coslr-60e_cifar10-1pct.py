@@ -16,24 +16,13 @@ _base_ = [
     '../../_base_/datasets/cifar10_linear.py',
     '../../_base_/schedules/semi_sgd_coslr_60e.py',
     '../../_base_/default_runtime.py',
+    '../../_base_/benchmarks/classifier.py',
 ]
 
 model = dict(
-    type='ImageClassifier',
     data_preprocessor=_base_.data_preprocessor,
-    backbone=dict(
-        **_base_.resnet18w05_cifar,
-        # Set by tools/benchmarks/semi.sh, or
-        # --cfg-options model.backbone.init_cfg.checkpoint=PATH
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
-    neck=dict(type='GlobalAveragePooling'),
-    # mmpretrain's N(0, 0.01) initialisation (SimCLR zero-initialises it).
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=_base_.resnet18w05_cifar_channels,
-        loss=dict(type='CrossEntropyLoss'),
-        topk=(1, 5)))
+    backbone=_base_.resnet18w05_cifar,
+    head=dict(num_classes=10, in_channels=_base_.resnet18w05_cifar_channels))
 
 # "<class>/<file> <label>" lines, relative to data_root/train.
 train_dataloader = dict(dataset=dict(ann_file='meta/train_1pct_seed0.txt'))
