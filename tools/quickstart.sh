@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quickstart on real CIFAR-10, CPU, about 10 minutes: set up the environment,
+# Quickstart on real CIFAR-10, CPU, under 15 minutes: set up the environment,
 # then tools/benchmarks/cifar10_seed_vs_moco.py --preset quick: prepare a
 # 3,000-image class-balanced CIFAR-10 slice, train a MoCo-v2 ResNet-18
 # teacher and distil it into a half-width ResNet-18 with SEED (2 epochs
