@@ -81,8 +81,10 @@ class SEED(BaseSelfSupervisor):
     def _distill(self, inputs: Tensor, queue: EmbeddingQueue) -> tuple:
         """Loss of one batch of views against ``queue``; returns the loss and
         the L2-normalised teacher embeddings (what the queue stores)."""
-        student = self.student_embed(inputs)
+        # Teacher first: its forward then runs before the student's
+        # activations are alive (measured faster, docs/benchmarks.md).
         teacher = self.teacher(inputs)
+        student = self.student_embed(inputs)
         if not student.shape[1] == teacher.shape[1] == self.feat_dim:
             raise ConfigError(
                 f'the student outputs {student.shape[1]}-d embeddings and the '
