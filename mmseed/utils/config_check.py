@@ -13,7 +13,10 @@ from typing import Any, Iterator, Optional, Tuple
 
 from mmengine.config import Config
 
-__all__ = ['ConfigError', 'check_config', 'explain_build_error']
+__all__ = [
+    'ConfigError', 'check_config', 'dataset_cfgs', 'explain_build_error',
+    'image_prefix'
+]
 
 
 class ConfigError(ValueError):
@@ -46,7 +49,7 @@ def _check_top_level_keys(cfg: Config) -> None:
                 'mmengine would silently ignore it')
 
 
-def _dataset_cfgs(cfg: Config,
+def dataset_cfgs(cfg: Config,
                   for_training: bool) -> Iterator[Tuple[str, Any]]:
     """Yield ``(dataloader name, innermost dataset config)`` to check."""
     names = _DATALOADERS if not for_training else ('train_dataloader', )
@@ -60,7 +63,7 @@ def _dataset_cfgs(cfg: Config,
         yield name, dataset
 
 
-def _image_prefix(dataset: Any) -> str:
+def image_prefix(dataset: Any) -> str:
     """The ``data_prefix`` image folder of a dataset config, as written."""
     prefix = dataset.get('data_prefix', '') or ''
     if isinstance(prefix, dict):
@@ -70,9 +73,9 @@ def _image_prefix(dataset: Any) -> str:
 
 def _check_data_roots(cfg: Config, for_training: bool) -> None:
     """Check that the folders a dataloader reads exist and are not empty."""
-    for name, dataset in _dataset_cfgs(cfg, for_training):
+    for name, dataset in dataset_cfgs(cfg, for_training):
         root = dataset.get('data_root', '') or ''
-        prefix = _image_prefix(dataset)
+        prefix = image_prefix(dataset)
         folder = Path(root) / prefix
         if not (root or prefix):
             continue
@@ -100,13 +103,13 @@ def _reads_custom_ann_file(dataset_type: Any) -> bool:
 def _check_ann_files(cfg: Config, for_training: bool) -> None:
     """Check that annotation files parse and name existing images."""
     from mmseed.datasets.ann_file import check_ann_file
-    for name, dataset in _dataset_cfgs(cfg, for_training):
+    for name, dataset in dataset_cfgs(cfg, for_training):
         ann_file = dataset.get('ann_file')
         if not ann_file or not _reads_custom_ann_file(dataset.get('type')):
             continue
         root = os.path.expanduser(dataset.get('data_root', '') or '')
         ann_file = os.path.expanduser(ann_file)
-        prefix = os.path.expanduser(_image_prefix(dataset))
+        prefix = os.path.expanduser(image_prefix(dataset))
         # Paths join as in mmengine's BaseDataset._join_prefix.
         if root and not os.path.isabs(ann_file):
             ann_file = os.path.join(root, ann_file)

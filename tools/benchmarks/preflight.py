@@ -38,8 +38,8 @@ from mmseed.utils.checkpoint import (CheckpointError,  # noqa: E402
                                      load_checkpoint_file)
 from mmseed.utils.cli import load_config, run_with_clear_errors  # noqa: E402
 from mmseed.utils.config_check import (ConfigError,  # noqa: E402
-                                       _dataset_cfgs, _image_prefix,
-                                       check_config)
+                                       check_config, dataset_cfgs,
+                                       image_prefix)
 
 __all__ = [
     'check_backbone_checkpoint', 'check_subset_labels', 'draw_missing_subsets',
@@ -186,12 +186,12 @@ def _ann_files(cfg) -> List[tuple]:
     """(dataloader, dataset, annotation file, image folder) for every
     dataloader that reads an annotation file."""
     found = []
-    for name, dataset in _dataset_cfgs(cfg, for_training=False):
+    for name, dataset in dataset_cfgs(cfg, for_training=False):
         ann_file = dataset.get('ann_file') or ''
         if not ann_file:
             continue
         root = Path(dataset.get('data_root') or '')
-        prefix = _image_prefix(dataset)
+        prefix = image_prefix(dataset)
         path = Path(ann_file)
         found.append((name, dataset, path if path.is_absolute() else
                       root / path, root / prefix))
