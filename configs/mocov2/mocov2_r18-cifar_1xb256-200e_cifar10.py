@@ -11,7 +11,8 @@ _base_ = [
 ]
 
 model = dict(
-    type='MoCo',
+    # mmpretrain's MoCo, key encoder first (mmseed/models/algorithms/mocov2.py).
+    type='MoCoV2',
     queue_len=4096,
     feat_dim=128,
     momentum=0.01,  # mmpretrain's momentum is 1 - m: m = 0.99

@@ -9,7 +9,8 @@ _base_ = [
 ]
 
 model = dict(
-    type='MoCo',
+    # mmpretrain's MoCo, key encoder first (mmseed/models/algorithms/mocov2.py).
+    type='MoCoV2',
     queue_len=65536,
     feat_dim=128,
     # mmpretrain's momentum is 1 - m: key encoder m = 0.999.

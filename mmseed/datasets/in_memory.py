@@ -11,6 +11,8 @@ from mmpretrain.datasets import CustomDataset
 from torch import Tensor
 
 from mmseed.registry import DATASETS
+from mmseed.datasets.transforms.loading import CorruptImageError
+from mmseed.utils.config_check import ConfigError
 
 __all__ = ['InMemoryImageDataset']
 
@@ -62,7 +64,7 @@ class InMemoryImageDataset(CustomDataset):
             img = mmcv.imfrombytes(
                 fileio.get(path), flag=self.color_type, backend='cv2')
             if img is None:
-                raise ValueError(f'cannot decode image {path}: replace or '
+                raise CorruptImageError(f'cannot decode image {path}: replace or '
                                  'remove the file')
             if img.ndim == 2:
                 img = img[..., None]
@@ -72,7 +74,7 @@ class InMemoryImageDataset(CustomDataset):
                                      img.shape[:2],
                                      dtype=torch.uint8)
             elif img.shape != tuple(images.shape[2:]) + (images.shape[1], ):
-                raise ValueError(
+                raise ConfigError(
                     f'InMemoryImageDataset needs images of one size, but '
                     f'{path} is {img.shape[1]}x{img.shape[0]} while '
                     f'{first_path} is {images.shape[3]}x{images.shape[2]}: '

@@ -76,11 +76,23 @@ def load_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def _own_message(err: Exception) -> str:
+    """The error's message. Raised in a dataloader worker, the error
+    reaches the main process with the worker's traceback as its message,
+    whose last line is ``<ErrorType>: <message>``."""
+    message = str(err).strip()
+    if 'Traceback (most recent call last)' not in message:
+        return message
+    last = message.splitlines()[-1]
+    return last.split(f'{type(err).__name__}: ', 1)[-1]
+
+
 def run_with_clear_errors(main: Callable[[], None]) -> None:
     """Run a tool's ``main``; report user errors as one line and exit 2.
 
     Errors that come from bad input (config, data, checkpoints, a corrupt
-    image in ``on_corrupt='error'`` mode) or a non-finite loss are printed
+    image in ``on_corrupt='error'`` mode, a model or pipeline that does not
+    fit the data at run time) or a non-finite loss are printed
     as ``error: ...`` without a traceback. Set ``MMSEED_DEBUG=1`` to see the
     traceback anyway. Any other exception propagates unchanged.
 
@@ -91,13 +103,9 @@ def run_with_clear_errors(main: Callable[[], None]) -> None:
     from mmseed.engine.hooks.non_finite_loss_hook import NonFiniteLossError
     try:
         main()
-    except (ConfigError, CheckpointError, NonFiniteLossError) as err:
-        message = str(err)
-    except CorruptImageError as err:
-        # From a dataloader worker the message is the worker's traceback,
-        # whose last line is 'CorruptImageError: <message>'.
-        message = str(err).strip().splitlines()[-1]
-        message = message.split('CorruptImageError: ', 1)[-1]
+    except (ConfigError, CheckpointError, CorruptImageError,
+            NonFiniteLossError) as err:
+        message = _own_message(err)
     except TypeError as err:
         message = explain_build_error(err)
         if message is None:

@@ -165,7 +165,7 @@ def _world_size(cfg: Config) -> int:
 # Algorithms whose queue takes whole global batches and asserts that they
 # divide its length (mmpretrain and mmselfsup MoCo/DenseCL,
 # ``assert self.queue_len % batch_size == 0``).
-_QUEUE_MULTIPLE_OF_BATCH = ('MoCo', 'DenseCL')
+_QUEUE_MULTIPLE_OF_BATCH = ('MoCo', 'MoCoV2', 'DenseCL')
 # Algorithms whose queue wraps around and takes any global batch up to its
 # length (mmseed's EmbeddingQueue).
 _QUEUE_AT_LEAST_BATCH = ('SEED', )

@@ -1,6 +1,8 @@
 """Clear errors for width mismatches between backbones and heads."""
 from torch import Tensor, nn
 
+from mmseed.utils.config_check import ConfigError
+
 __all__ = ['check_linear_input']
 
 
@@ -17,11 +19,11 @@ def check_linear_input(head: nn.Module, feature: Tensor, name: str) -> None:
         name (str): The head's config key, for the message.
 
     Raises:
-        ValueError: The widths differ.
+        ConfigError: The widths differ (a ``ValueError``).
     """
     first = next((m for m in head.modules() if isinstance(m, nn.Linear)), None)
     if first is not None and first.in_features != feature.shape[1]:
-        raise ValueError(
+        raise ConfigError(
             f'the backbone outputs {feature.shape[1]}-channel features but '
             f'{name} expects {first.in_features}: set {name}.in_channels='
             f'{feature.shape[1]}')

@@ -67,10 +67,22 @@ def check_report(report, stdout, methods, loss_rtol):
         assert r['peak_memory_mib'] > 0
         assert math.isfinite(r['loss_step0']) and r['loss_step0'] > 0
 
+    repeats = settings['repeats']
     for method in methods:
         framework, plain = results[method, 'mmseed'], results[method, 'plain']
-        assert math.isclose(report['ratio_mmseed_over_plain'][method],
-                            framework['images_per_s'] / plain['images_per_s'])
+        assert len(framework['rounds_images_per_s']) == repeats
+        assert len(plain['rounds_images_per_s']) == repeats
+        rounds = report['ratio_mmseed_over_plain_rounds'][method]
+        # Each round's ratio pairs that round's two paths.
+        assert rounds == [f / p for f, p in zip(
+            framework['rounds_images_per_s'], plain['rounds_images_per_s'])]
+        assert report['ratio_mmseed_over_plain'][method] == (
+            sorted(rounds)[repeats // 2] if repeats % 2 else
+            sum(sorted(rounds)[repeats // 2 - 1:repeats // 2 + 1]) / 2)
+        if repeats == 1:
+            assert math.isclose(
+                report['ratio_mmseed_over_plain'][method],
+                framework['images_per_s'] / plain['images_per_s'])
         # Same batch, same weights, same computation: the same step-0 loss.
         assert math.isclose(framework['loss_step0'], plain['loss_step0'],
                             rel_tol=loss_rtol), (framework, plain)
@@ -97,11 +109,19 @@ def test_throughput_seed_and_moco(tmp_path):
         results['moco', 'plain']['loss_step0'])
 
 
-def test_throughput_mobilenet_channels_last(tmp_path):
+def test_throughput_mobilenet_channels_last_repeats(tmp_path):
     report, stdout = run_throughput(
         SEED_MBV3, tmp_path / 'r.json', '--channels-last', '--warmup', '0',
-        '--iters', '2', '--split-iters', '1')
+        '--iters', '2', '--split-iters', '1', '--repeats', '2')
     assert report['settings']['channels_last'] is True
+    assert report['settings']['repeats'] == 2
+    assert 'seed: mmseed/plain per round: ' in stdout
+    # The second round ran the plain loop first, on the weights the first
+    # round's mmseed path started from: the same step-0 loss in every round.
+    losses = [loss for r in report['results']
+              for loss in r['rounds_loss_step0']]
+    assert len(losses) == 4
+    assert losses == pytest.approx([losses[0]] * 4, rel=1e-4)
     # mmseed feeds NCHW inputs to channels-last weights, the plain loop
     # channels-last inputs: other kernels may round differently.
     check_report(report, stdout, ('seed', ), loss_rtol=1e-4)
@@ -111,7 +131,8 @@ def test_throughput_mobilenet_channels_last(tmp_path):
     (['--amp', 'bf16'], '--amp bf16 needs --device cuda'),
     (['--method', 'moco', '--batch-size', '3'],
      'divides its queue length 4096'),
-    (['--iters', '0'], '--iters must be at least 1'),
+    (['--iters', '0'], '--iters and --repeats must be at least 1'),
+    (['--repeats', '0'], '--iters and --repeats must be at least 1'),
 ])
 def test_throughput_bad_arguments_are_one_line_errors(tmp_path, extra,
                                                       message):
@@ -149,7 +170,7 @@ def test_config_reading(bench):
     assert seed.type == 'SEED' and seed.teacher.checkpoint is None
     moco = throughput.method_model(cfg, 'moco')
     # The student's own MoCo-v2: its backbone, head and queue.
-    assert moco.type == 'MoCo'
+    assert moco.type == 'MoCoV2'
     assert moco.backbone == cfg.model.backbone
     assert moco.neck == cfg.model.neck
     assert moco.queue_len == cfg.model.queue_len == 4096

@@ -187,7 +187,7 @@ def test_table_from_real_runs(cifar_slice, tmp_path):
     assert cells['linear top-1'] == f'{accuracy:.2f}'
     assert cells['kNN top-1 (k=20)'] == cells['kNN top-1 (k=200)'] == '—'
     assert cells['architecture'] == 'ResNet_CIFAR-18 (base width 8)'
-    assert cells['pretraining'] == 'MoCo'
+    assert cells['pretraining'] == 'MoCoV2'
     assert cells['epochs'] == '1'
     assert cells['config'] == f'`{MOCO_CIFAR}`'
     assert cells['machine'].startswith('CPU: ')

@@ -87,3 +87,18 @@ def test_missing_teacher_checkpoint_is_a_one_line_error(cifar_slice, tmp_path):
     assert 'Traceback' not in result.stderr
     assert 'teacher checkpoint not found' in result.stderr
     assert 'model.teacher.checkpoint=PATH' in result.stderr
+
+
+def test_student_neck_that_does_not_fit_its_backbone(cifar_slice,
+                                                     cifar_teacher, tmp_path):
+    # The half-width ResNet-18 ends in 256 channels; the neck is told 128.
+    # Only the first iteration can see it: one line, before any weights move.
+    result = run_tool('tools/train.py', SEED_CIFAR, '--work-dir', tmp_path,
+                      *seed_run(cifar_slice, cifar_teacher, 1),
+                      'model.neck.in_channels=128')
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert 'Traceback' not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == ('error: the backbone outputs 256-channel features but '
+                    'model.neck expects 128: set model.neck.in_channels=256')
+    assert not list(tmp_path.glob('*.pth'))

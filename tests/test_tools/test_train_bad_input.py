@@ -1,13 +1,18 @@
 """tools/train.py on bad input: a corrupt image, a bad annotation file, a
-queue that does not fit the batch, misspelled keys of mmseed modules."""
+queue that does not fit the batch, misspelled keys of mmseed modules, bad
+images for the in-memory dataset."""
 import shutil
 
+import cv2
+import numpy as np
 import pytest
 
 from conftest import REPO, run_tool
 
 MOCO_CIFAR = 'configs/mocov2/mocov2_r18-cifar_1xb256-200e_cifar10.py'
 SEED_CIFAR = 'configs/seed/seed_r18-cifar_to_r18w05-cifar_cifar10.py'
+MOCO_CIFAR_GPU_AUG = ('configs/mocov2/'
+                      'mocov2_r18-cifar_1xb256-200e_cifar10_gpu-aug.py')
 
 
 def tiny_run(data_root, *extra):
@@ -81,7 +86,7 @@ def test_queue_that_does_not_fit_the_global_batch(cifar_slice, tmp_path):
                       *tiny_run(cifar_slice, 'model.queue_len=24'))
     assert result.returncode == 2
     assert 'Traceback' not in result.stderr
-    assert ('error: MoCo needs model.queue_len=24 to be a multiple of the '
+    assert ('error: MoCoV2 needs model.queue_len=24 to be a multiple of the '
             'global batch 16 = train_dataloader.batch_size 16 x 1 '
             'process(es): set model.queue_len=32') in result.stderr
 
@@ -110,3 +115,26 @@ def test_seed_config_mistakes_are_one_line_errors(option, expected,
     assert 'Traceback' not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith('error: ') and expected in last
+
+
+@pytest.mark.parametrize('damage, expected', [
+    ('not an image', 'error: cannot decode image {bad}: replace or remove '
+     'the file'),
+    ('larger', 'error: InMemoryImageDataset needs images of one size, but '
+     '{bad} is 40x40 while'),
+])
+def test_in_memory_dataset_bad_image_is_a_one_line_error(
+        damage, expected, cifar_slice, tmp_path):
+    root = tmp_path / 'cifar10'
+    shutil.copytree(cifar_slice, root)
+    bad = sorted((root / 'train' / 'ship').iterdir())[0]
+    if damage == 'larger':
+        cv2.imwrite(str(bad), np.zeros((40, 40, 3), np.uint8))
+    else:
+        bad.write_bytes(b'this is not a JPEG')
+    result = run_tool('tools/train.py', MOCO_CIFAR_GPU_AUG, '--work-dir',
+                      tmp_path / 'work', *tiny_run(root))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert 'Traceback' not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(expected.format(bad=bad)), last

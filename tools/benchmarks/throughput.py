@@ -1,8 +1,8 @@
 """Training throughput of mmseed against a plain PyTorch loop, in one run.
 
 ``python tools/benchmarks/throughput.py CONFIG [--method seed moco]
-[--device cpu|cuda] [--batch-size N] [--iters N] [--warmup N] [--amp bf16|none]
-[--channels-last] [--out results.json]``
+[--device cpu|cuda] [--batch-size N] [--iters N] [--warmup N] [--repeats N]
+[--amp bf16|none] [--channels-last] [--out results.json]``
 
 For each method it times two paths on the same synthetic batches (random
 uint8 images, already at the config's crop size, so the augmentation pipeline
@@ -22,8 +22,9 @@ is left out; ``data_throughput.py`` measures that):
   :func:`mmseed.models.losses.seed_loss.seed_loss`.
 
 ``--method seed`` times SEED (the config's model); ``--method moco`` times the
-student's own MoCo-v2 step (mmpretrain's ``MoCo`` with the SEED config's
-student backbone, neck, queue and optimizer; a MoCo config is used as it is).
+student's own MoCo-v2 step (mmseed's ``MoCoV2``, mmpretrain's ``MoCo`` with
+the key encoder first, with the SEED config's student backbone, neck, queue
+and optimizer; a MoCo config is used as it is).
 
 Each path runs ``--warmup`` untimed steps, ``--iters`` steps timed as a whole
 (images/s), then ``--split-iters`` steps timed section by section (on CUDA with
@@ -32,6 +33,12 @@ a synchronisation around each section, which is why they are separate): data
 encoder momentum update and forward) / student forward, backward and optimizer
 step / queue update / other (the rest of the iteration: hooks, logging).
 The teacher has random weights (no checkpoint is needed to time it).
+
+With ``--repeats R`` both paths run R times, the first path alternating
+(mmseed, plain, mmseed, ...), so a slow drift in the machine's speed (a shared
+machine's neighbours) does not favour either. Images/s are the medians over
+the rounds, and mmseed/plain is the median of the rounds' paired ratios; the
+report keeps every round's numbers.
 
 Prints a Markdown table (one row per path and method) and writes a JSON
 report with the machine (CPU, cores, GPU, versions), settings, and results.
@@ -44,6 +51,7 @@ import gc
 import os
 import re
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -106,6 +114,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='steps timed as a whole for images/s')
     parser.add_argument('--warmup', type=int, default=5,
                         help='untimed steps first')
+    parser.add_argument('--repeats', type=int, default=1,
+                        help='rounds of both paths, in alternating order '
+                        '(mmseed first, then plain first, ...); images/s '
+                        'and the ratio are medians over the rounds')
     parser.add_argument('--split-iters', type=int,
                         help='steps timed section by section afterwards '
                         '(default: --iters; 0 skips the split)')
@@ -365,7 +377,10 @@ def install_moco_sections(model: nn.Module, clock: SectionClock) -> None:
     and forward) and queue update."""
     clock.wrap(model, 'train_step', 'train_step')
     clock.wrap(model.data_preprocessor, 'forward', 'preprocess')
-    clock.wrap(model.encoder_k, 'update_parameters', 'target')
+    # MoCoV2 fuses the momentum update; mmpretrain's MoCo calls the EMA's.
+    clock.wrap(*((model, '_momentum_update')
+                 if hasattr(model, '_momentum_update') else
+                 (model.encoder_k, 'update_parameters')), 'target')
     clock.wrap(model.encoder_k, 'forward', 'target')
     clock.wrap(model, '_dequeue_and_enqueue', 'queue')
 
@@ -567,8 +582,8 @@ def method_model(cfg: Config, method: str) -> ConfigDict:
     """The model config a method is timed with.
 
     ``seed``: the config's SEED model, with a teacher that needs no
-    checkpoint. ``moco``: the config's model if it is MoCo, else mmpretrain's
-    MoCo with the SEED config's student (backbone, neck), queue length,
+    checkpoint. ``moco``: the config's model if it is MoCo, else mmseed's
+    MoCoV2 with the SEED config's student (backbone, neck), queue length,
     embedding width and data pre-processor.
     """
     model = ConfigDict(cfg.model.to_dict())
@@ -585,13 +600,13 @@ def method_model(cfg: Config, method: str) -> ConfigDict:
                               'SwAV teacher necks')
         model.teacher.checkpoint = None
         return model
-    if kind == 'MoCo':
+    if kind in ('MoCo', 'MoCoV2'):
         return model
     if kind != 'SEED':
         raise ConfigError(f'--method moco needs a SEED or MoCo config; '
                           f'model.type is {kind}')
     return ConfigDict(
-        type='MoCo',
+        type='MoCoV2',
         queue_len=model.get('queue_len', 65536),
         feat_dim=model.get('feat_dim', 128),
         momentum=MOCO_MOMENTUM,
@@ -674,6 +689,24 @@ def _result(method: str, path: str, driver: str, batch: int, iters: int,
         split_step_ms=None if split is None else sum(split.values()),
         peak_memory_mib=peak_mib,
         loss_step0=float(loss0))
+
+
+def _combine(runs: List[dict]) -> dict:
+    """One path's result over its rounds: median images/s (and the step
+    time it implies), mean section times, the highest peak memory."""
+    result = dict(runs[0])
+    speeds = [r['images_per_s'] for r in runs]
+    result['images_per_s'] = statistics.median(speeds)
+    result['step_ms'] = runs[0]['step_ms'] * speeds[0] / result['images_per_s']
+    result['rounds_images_per_s'] = speeds
+    result['rounds_loss_step0'] = [r['loss_step0'] for r in runs]
+    if runs[0]['split_ms'] is not None:
+        result['split_ms'] = {key: statistics.fmean(r['split_ms'][key]
+                                                    for r in runs)
+                              for key in runs[0]['split_ms']}
+        result['split_step_ms'] = sum(result['split_ms'].values())
+    result['peak_memory_mib'] = max(r['peak_memory_mib'] for r in runs)
+    return result
 
 
 def _release(device: torch.device) -> None:
@@ -808,9 +841,10 @@ def run_plain(method: str, model: nn.Module, snapshot: dict,
 def _check_args(args: argparse.Namespace, cfg: Config) -> None:
     if args.split_iters is None:
         args.split_iters = args.iters
-    if args.iters < 1 or args.warmup < 0 or args.split_iters < 0:
-        raise ConfigError('--iters must be at least 1, --warmup and '
-                          '--split-iters at least 0')
+    if (args.iters < 1 or args.repeats < 1 or args.warmup < 0
+            or args.split_iters < 0):
+        raise ConfigError('--iters and --repeats must be at least 1, '
+                          '--warmup and --split-iters at least 0')
     if args.device == 'cuda' and not torch.cuda.is_available():
         raise ConfigError('--device cuda but CUDA is not available; use '
                           '--device cpu')
@@ -857,31 +891,52 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     memory = PeakMemory(device)
-    results, ratios, loss_gaps = [], {}, {}
+    results, ratios, rounds, loss_gaps = [], {}, {}, {}
     total_iters = args.warmup + args.iters + args.split_iters
     for method in args.method:
-        print(f'timing {method}: mmseed, then plain ...', file=sys.stderr,
-              flush=True)
+        print(f'timing {method}: mmseed and plain, {args.repeats} round(s)'
+              ' ...', file=sys.stderr, flush=True)
         model_cfg = method_model(cfg, method)
+        # One batch more than the steps: the epoch does not end inside the
+        # timed steps, so mmengine's end-of-epoch log (whose first call sets
+        # up the visualizer's writers, ~0.1 s) is not timed as a step.
         dataset = SyntheticViews(
-            length=args.batch_size * total_iters, pool=args.batch_size,
+            length=args.batch_size * (total_iters + 1), pool=args.batch_size,
             num_views=2 if method == 'moco' else 1, size=args.size,
             seed=args.seed)
-        framework, model, snapshot = run_mmseed(cfg, method, model_cfg,
-                                                dataset, args, memory)
-        plain = run_plain(method, model, snapshot, model_cfg, cfg, dataset,
-                          args, memory)
-        del model, dataset
+        framework_runs, plain_runs = [], []
+        model = snapshot = None
+        for round_ in range(args.repeats):
+            # Alternate which path goes first, so a drift in the machine's
+            # speed does not favour one of them.
+            plain_first = round_ % 2 == 1
+            if plain_first:
+                plain_runs.append(run_plain(method, model, snapshot,
+                                            model_cfg, cfg, dataset, args,
+                                            memory))
+            del model
+            _release(device)
+            framework, model, snapshot = run_mmseed(cfg, method, model_cfg,
+                                                    dataset, args, memory)
+            framework_runs.append(framework)
+            if not plain_first:
+                plain_runs.append(run_plain(method, model, snapshot,
+                                            model_cfg, cfg, dataset, args,
+                                            memory))
+        del model, snapshot, dataset
         _release(device)
-        results += [framework, plain]
-        ratios[method] = framework['images_per_s'] / plain['images_per_s']
-        loss_gaps[method] = abs(framework['loss_step0'] - plain['loss_step0'])
+        results += [_combine(framework_runs), _combine(plain_runs)]
+        rounds[method] = [f['images_per_s'] / p['images_per_s']
+                          for f, p in zip(framework_runs, plain_runs)]
+        ratios[method] = statistics.median(rounds[method])
+        loss_gaps[method] = abs(framework_runs[0]['loss_step0'] -
+                                plain_runs[0]['loss_step0'])
     report = dict(
         machine=machine_info(),
         settings=dict(
             config=args.config, methods=args.method, device=args.device,
             batch_size=args.batch_size, image_size=list(args.size),
-            warmup=args.warmup, iters=args.iters,
+            warmup=args.warmup, iters=args.iters, repeats=args.repeats,
             split_iters=args.split_iters, amp=args.amp,
             channels_last=args.channels_last,
             cudnn_benchmark=torch.backends.cudnn.benchmark,
@@ -905,6 +960,7 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
             ]),
         results=results,
         ratio_mmseed_over_plain=ratios,
+        ratio_mmseed_over_plain_rounds=rounds,
         loss_step0_abs_diff=loss_gaps)
     if len(args.method) == 2:
         step = {(r['method'], r['path']): r['step_ms'] for r in results}
@@ -961,6 +1017,10 @@ def main(argv=None) -> None:
     out = args.out or (f'work_dirs/benchmarks/throughput_'
                        f'{Path(args.config).stem}_{args.device}.json')
     print(report_table(report))
+    for method, rounds in report['ratio_mmseed_over_plain_rounds'].items():
+        if len(rounds) > 1:
+            print(f'{method}: mmseed/plain per round: '
+                  + ', '.join(f'{r:.3f}' for r in rounds))
     for method, gap in report['loss_step0_abs_diff'].items():
         print(f'{method}: step-0 loss |mmseed - plain| = {gap:.3g}')
     for path, ratio in report.get('seed_step_over_moco_step', {}).items():

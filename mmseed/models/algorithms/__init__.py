@@ -1,3 +1,4 @@
+from .mocov2 import MoCoV2
 from .seed import SEED
 
-__all__ = ['SEED']
+__all__ = ['MoCoV2', 'SEED']

@@ -113,7 +113,7 @@ class SEED(BaseSelfSupervisor):
         """
         expected = 1 + self.num_patches
         if len(inputs) != expected:
-            raise ValueError(
+            raise ConfigError(
                 f'SEED with num_patches={self.num_patches} expects {expected} '
                 f'view(s) per image from the pipeline, got {len(inputs)}: '
                 'check MultiView num_views in the dataset pipeline')

@@ -7,6 +7,7 @@ from mmpretrain.models.utils.data_preprocessor import SelfSupDataPreprocessor
 from torch import Tensor
 
 from mmseed.registry import MODELS
+from mmseed.utils.config_check import ConfigError
 from .view_augment import Range, ViewAugment, ViewParams
 
 __all__ = ['MultiViewAugmentPreprocessor']
@@ -109,7 +110,7 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
             rgb_to_bgr=rgb_to_bgr,
             non_blocking=non_blocking)
         if not isinstance(num_views, int) or num_views < 1:
-            raise ValueError(f'num_views must be a positive int, '
+            raise ConfigError(f'num_views must be a positive int, '
                              f'got {num_views!r}')
         self.num_views = num_views
         self.augment_in_training = augment
@@ -153,7 +154,7 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
                'cifar10_gpu_aug.py does')
         if isinstance(inputs, (list, tuple)):
             if len(inputs) != 1 or not isinstance(inputs[0], Tensor):
-                raise ValueError(
+                raise ConfigError(
                     'MultiViewAugmentPreprocessor makes the views itself and '
                     'needs one un-augmented uint8 batch, but got '
                     f'{len(inputs)} views (a MultiView pipeline?): {fix}')
@@ -162,12 +163,12 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
                 or inputs.shape[1] != 3:
             shape = tuple(inputs.shape) if isinstance(inputs,
                                                       Tensor) else None
-            raise ValueError(
+            raise ConfigError(
                 'MultiViewAugmentPreprocessor needs a batch tensor N x 3 x H '
                 f'x W of equal-size images, got {type(inputs).__name__} '
                 f'{shape or ""}: {fix}')
         if inputs.dtype != torch.uint8:
-            raise ValueError(
+            raise ConfigError(
                 'MultiViewAugmentPreprocessor reproduces the uint8 CPU '
                 f'pipeline and needs uint8 images, got {inputs.dtype}: '
                 f'{fix}')

@@ -18,6 +18,8 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
+from mmseed.utils.config_check import ConfigError
+
 from . import pillow_ops
 
 __all__ = ['ViewParams', 'ViewAugment']
@@ -57,10 +59,10 @@ def _jitter_range(value: Optional[Range], name: str, center: float,
         return None
     if isinstance(value, Number):
         if value < 0:
-            raise ValueError(f'{name} must be non-negative, got {value}')
+            raise ConfigError(f'{name} must be non-negative, got {value}')
         value = (max(center - value, bound[0]), center + value)
     if len(value) != 2 or not bound[0] <= value[0] <= value[1] <= bound[1]:
-        raise ValueError(f'{name} must be a number or a (min, max) range '
+        raise ConfigError(f'{name} must be a number or a (min, max) range '
                          f'inside {bound}, got {value}')
     if value[0] == value[1] == center:
         return None
@@ -114,23 +116,23 @@ class ViewAugment:
                  channel_order: str = 'bgr') -> None:
         self.size = (size, size) if isinstance(size, int) else tuple(size)
         if len(self.size) != 2 or min(self.size) <= 0:
-            raise ValueError(f'size must be a positive int or (h, w), '
+            raise ConfigError(f'size must be a positive int or (h, w), '
                              f'got {size}')
         if not (len(crop_scale) == 2 and 0 <= crop_scale[0] <= crop_scale[1]
                 and crop_scale[1] > 0):
-            raise ValueError('crop_scale must be a range (min, max) with '
+            raise ConfigError('crop_scale must be a range (min, max) with '
                              f'0 <= min <= max, max > 0, got {crop_scale}')
         if not (len(crop_ratio) == 2 and 0 < crop_ratio[0] <= crop_ratio[1]):
-            raise ValueError('crop_ratio must be a range (min, max) with '
+            raise ConfigError('crop_ratio must be a range (min, max) with '
                              f'0 < min <= max, got {crop_ratio}')
         if not isinstance(max_attempts, int) or max_attempts < 0:
-            raise ValueError(f'max_attempts must be an int >= 0, '
+            raise ConfigError(f'max_attempts must be an int >= 0, '
                              f'got {max_attempts}')
         probs = dict(
             jitter_prob=jitter_prob, gray_prob=gray_prob, flip_prob=flip_prob)
         for name, prob in probs.items():
             if not 0 <= prob <= 1:
-                raise ValueError(f'{name} must be in [0, 1], got {prob}')
+                raise ConfigError(f'{name} must be in [0, 1], got {prob}')
         pillow_ops.rgb_index(channel_order)  # validates it
         self.channel_order = channel_order
         self.crop_scale = tuple(crop_scale)
@@ -153,7 +155,7 @@ class ViewAugment:
         self.gray_weights = tuple(float(w) for w in gray_weights)
         if len(self.gray_weights) != 3 or min(self.gray_weights) < 0 \
                 or sum(self.gray_weights) <= 0:
-            raise ValueError('gray_weights must be 3 non-negative weights '
+            raise ConfigError('gray_weights must be 3 non-negative weights '
                              f'with a positive sum, got {gray_weights}')
         self.flip_prob = flip_prob
 

@@ -4,6 +4,8 @@ import torch.nn.functional as F
 from mmengine.dist import all_gather
 from torch import Tensor, nn
 
+from mmseed.utils.config_check import ConfigError
+
 __all__ = ['EmbeddingQueue']
 
 
@@ -24,7 +26,7 @@ class EmbeddingQueue(nn.Module):
     def __init__(self, size: int, dim: int) -> None:
         super().__init__()
         if size < 1 or dim < 1:
-            raise ValueError(f'queue size and dim must be positive, got '
+            raise ConfigError(f'queue size and dim must be positive, got '
                              f'{size} and {dim}')
         self.size = size
         self.dim = dim
@@ -42,10 +44,10 @@ class EmbeddingQueue(nn.Module):
         batch = torch.cat(all_gather(batch.detach().contiguous()), dim=0)
         count = batch.shape[0]
         if batch.dim() != 2 or batch.shape[1] != self.dim:
-            raise ValueError(f'queue of {self.dim}-d embeddings got a batch '
+            raise ConfigError(f'queue of {self.dim}-d embeddings got a batch '
                              f'of shape {tuple(batch.shape)}')
         if count > self.size:
-            raise ValueError(
+            raise ConfigError(
                 f'queue length {self.size} is smaller than the global batch '
                 f'{count}: set a queue length of at least {count} (e.g. '
                 'model.queue_len) or a smaller batch')
