@@ -11,13 +11,16 @@ A trusted legacy file that needs full unpickling loads after an explicit opt-in:
 the environment variable ``MMSEED_ALLOW_PICKLE=1``.
 
 Every checkpoint mmengine writes goes through :func:`atomic_write` (see
-``mmseed.compat``): a process killed during a save leaves at most a hidden
-``.<name>.<random>.tmp`` file beside the old checkpoints, never a truncated
-file under a checkpoint's name. :func:`find_latest_complete_checkpoint` is what
-``--resume auto`` uses: it skips a missing or truncated "latest" checkpoint,
-e.g. one left by an older, non-atomic run, and takes the newest complete one.
+``mmseed.compat``), and the converters in ``tools/model_converters`` write
+through :func:`atomic_torch_save`: a process killed during a save leaves at
+most a hidden ``.<name>.<random>.tmp`` file beside the old checkpoints, never a
+truncated file under a checkpoint's name.
+:func:`find_latest_complete_checkpoint` is what ``--resume auto`` uses: it
+skips a missing or truncated "latest" checkpoint, e.g. one left by an older,
+non-atomic run, and takes the newest complete one.
 """
 import contextlib
+import io
 import logging
 import os
 import os.path as osp
@@ -33,9 +36,9 @@ import torch
 from mmengine.logging import HistoryBuffer, print_log
 
 __all__ = [
-    'ALLOW_PICKLE_ENV', 'CheckpointError', 'atomic_write',
+    'ALLOW_PICKLE_ENV', 'CheckpointError', 'atomic_torch_save', 'atomic_write',
     'checkpoint_problem', 'find_latest_complete_checkpoint',
-    'load_checkpoint_file'
+    'load_checkpoint_file', 'remove_unfinished_saves'
 ]
 
 ALLOW_PICKLE_ENV = 'MMSEED_ALLOW_PICKLE'
@@ -45,6 +48,9 @@ LAST_CHECKPOINT_FILE = 'last_checkpoint'
 # Names mmengine's CheckpointHook gives checkpoints by default
 # (``filename_tmpl`` 'epoch_{}.pth' or 'iter_{}.pth').
 _CHECKPOINT_NAME = re.compile(r'(epoch|iter)_(\d+)\.pth')
+# The temporary file of an atomic_write of a checkpoint or of the pointer.
+_UNFINISHED_SAVE = re.compile(
+    r'\.((epoch|iter)_\d+\.pth|last_checkpoint)\.[0-9a-f]{8}\.tmp')
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -195,6 +201,19 @@ def atomic_write(data: Union[bytes, str], filename: Union[str, Path]) -> None:
     _fsync_dir(path.parent)
 
 
+def atomic_torch_save(obj: Any, filename: Union[str, Path]) -> None:
+    """``torch.save(obj, filename)`` through :func:`atomic_write`: the file
+    holds its old content or the complete new one, never a part.
+
+    Args:
+        obj (Any): What to save, e.g. ``{'state_dict': ..., 'meta': ...}``.
+        filename (str | Path): Where to write. Missing folders are created.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(buffer.getvalue(), filename)
+
+
 def checkpoint_problem(filename: Union[str, Path]) -> Optional[str]:
     """Say why a file is not a complete checkpoint, or ``None`` if it is.
 
@@ -242,6 +261,31 @@ def _warn(message: str) -> None:
     print_log(message, logger='current', level=logging.WARNING)
 
 
+def remove_unfinished_saves(folder: Union[str, Path]) -> list:
+    """Delete the temporary files that saves killed midway left in
+    ``folder`` (``.epoch_N.pth.<hex>.tmp``, ``.last_checkpoint.<hex>.tmp``),
+    logging their names. They never became a checkpoint, so nothing written
+    is lost; a checkpoint-sized one would otherwise stay on disk.
+
+    Args:
+        folder (str | Path): A run's work dir.
+
+    Returns:
+        list: The paths removed.
+    """
+    removed = []
+    for path in sorted(Path(folder).glob('.*.tmp')):
+        if _UNFINISHED_SAVE.fullmatch(path.name) and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    if removed:
+        print_log(f'Removed {len(removed)} unfinished save(s) of an '
+                  f'interrupted run: {", ".join(map(str, removed))}',
+                  logger='current')
+    return removed
+
+
 def find_latest_complete_checkpoint(
         work_dir: Union[str, Path]) -> Optional[str]:
     """The checkpoint ``--resume auto`` resumes from: the newest complete one.
@@ -252,8 +296,9 @@ def find_latest_complete_checkpoint(
     is missing, empty, or names a missing or truncated file (an older run
     killed mid-save, a partly copied folder), the newest complete
     ``epoch_N.pth``/``iter_N.pth`` in the pointer's folder or ``work_dir`` is
-    returned instead, with a warning that names every file skipped. Nothing
-    is deleted.
+    returned instead, with a warning that names every file skipped. Only the
+    temporary files of interrupted saves are deleted
+    (:func:`remove_unfinished_saves`); skipped checkpoints stay.
 
     Args:
         work_dir (str | Path): The run's work dir.
@@ -263,6 +308,7 @@ def find_latest_complete_checkpoint(
         no complete one (training starts from scratch).
     """
     work_dir = Path(work_dir)
+    remove_unfinished_saves(work_dir)
     pointer_file = work_dir / LAST_CHECKPOINT_FILE
     named = None
     if pointer_file.is_file():

@@ -270,6 +270,8 @@ def test_sigkill_anywhere_then_resume_gives_the_same_weights(
             trainer.start()
             trainer.finish()
     assert_only_complete_checkpoints(trainer.work, f'seed {SEED}, at the end')
+    # Each resume removed the temporary files the mid-save kills left.
+    assert not list(trainer.work.glob('.*.tmp')), history
     final = load_state(trainer.work / f'epoch_{EPOCHS}.pth')
     try:
         assert_same_weights(final, expected)

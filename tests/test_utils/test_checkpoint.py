@@ -16,7 +16,8 @@ from mmengine.runner.checkpoint import (CheckpointLoader, load_checkpoint,
 import mmseed  # noqa: F401  (patches mmengine's loader, writer, resume)
 from mmseed.utils import (ALLOW_PICKLE_ENV, CheckpointError,
                           load_checkpoint_file)
-from mmseed.utils.checkpoint import (atomic_write, checkpoint_problem,
+from mmseed.utils.checkpoint import (atomic_torch_save, atomic_write,
+                                     checkpoint_problem,
                                      find_latest_complete_checkpoint)
 
 
@@ -160,6 +161,26 @@ def test_failed_atomic_write_keeps_the_old_file(tmp_path, monkeypatch):
     assert _files(tmp_path) == ['epoch_1.pth']
 
 
+def test_atomic_torch_save_round_trips_or_keeps_the_old_file(
+        tmp_path, monkeypatch):
+    target = tmp_path / 'out' / 'teacher.pth'
+    state = {'state_dict': OrderedDict(w=torch.arange(6.).reshape(2, 3))}
+    atomic_torch_save(state, target)
+    loaded = load_checkpoint_file(target)
+    assert torch.equal(loaded['state_dict']['w'], state['state_dict']['w'])
+    assert _files(target.parent) == ['teacher.pth']
+
+    def no_space(fd):
+        raise OSError(28, 'No space left on device')
+
+    before = target.read_bytes()
+    monkeypatch.setattr(os, 'fsync', no_space)
+    with pytest.raises(OSError, match='No space'):
+        atomic_torch_save({'state_dict': {}}, target)
+    assert target.read_bytes() == before
+    assert _files(target.parent) == ['teacher.pth']
+
+
 def test_mmengine_save_checkpoint_is_atomic(tmp_path, monkeypatch):
     """mmengine's save_checkpoint (what the runner calls) writes through a
     temporary file in the same folder, then renames it onto the name."""
@@ -230,6 +251,22 @@ def test_truncated_latest_falls_back_to_previous_complete(
     assert f'resuming from the newest complete checkpoint {found}' in warning
     # The bad file is left exactly as it was.
     assert (tmp_path / 'epoch_3.pth').read_bytes() == truncated
+
+
+def test_resume_removes_only_unfinished_saves(tmp_path):
+    _save(tmp_path / 'epoch_1.pth', 1)
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
+    unfinished = ['.epoch_2.pth.0123abcd.tmp', '.iter_30.pth.ffffffff.tmp',
+                  '.last_checkpoint.89abcdef.tmp']
+    kept = ['.notes.0123abcd.tmp', '.epoch_2.pth.tmp',
+            'epoch_2.pth.0123abcd.tmp', '.epoch_2.pth.0123ABCD.tmp',
+            'scalars.json']
+    for name in unfinished + kept:
+        (tmp_path / name).write_bytes(b'partial')
+    assert find_latest_complete_checkpoint(tmp_path) == str(
+        tmp_path / 'epoch_1.pth')
+    assert _files(tmp_path) == sorted(
+        ['epoch_1.pth', 'last_checkpoint', *kept])
 
 
 def test_fallback_skips_every_bad_file_and_orders_by_step(

@@ -17,7 +17,7 @@ is left out; ``data_throughput.py`` measures that):
   hooks, logger and visualizer.
 * **plain**: a hand-written PyTorch loop of the same computation on the same
   modules (taken from the built model, reset to the weights the mmseed path
-  started from): teacher forward under ``no_grad``, student forward and
+  started from): teacher forward under ``inference_mode``, student forward and
   backward, the same optimizer and hyper-parameters, the queue update, and
   :func:`mmseed.models.losses.seed_loss.seed_loss`.
 
@@ -441,9 +441,9 @@ def _autocast(device: torch.device, amp: bool):
 class PlainSEED:
     """One SEED training step in plain PyTorch, on a built model's modules.
 
-    Teacher forward under ``no_grad``; student forward, :func:`seed_loss`
-    against the queue, backward, optimizer step; then the batch's normalised
-    teacher embeddings replace the oldest queue entries.
+    Teacher forward under ``inference_mode``; student forward,
+    :func:`seed_loss` against the queue, backward, optimizer step; then the
+    batch's normalised teacher embeddings replace the oldest queue entries.
 
     Args:
         model (nn.Module): The built (and initialised) SEED model.
@@ -487,8 +487,10 @@ class PlainSEED:
         section = self.clock.section
         with section('data'):
             x = self.preprocess(next(batches)[0])
-        with section('target'), torch.no_grad(), self.autocast():
-            teacher = self.teacher_embed(x)
+        with section('target'):
+            with torch.inference_mode(), self.autocast():
+                teacher = self.teacher_embed(x)
+            teacher = teacher.clone()  # an ordinary tensor, as mmseed's
         with section('student'):
             with self.autocast():
                 student = self.neck(self.backbone(x))[0]

@@ -11,15 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 # Runs from a checkout without installing mmseed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from mmseed.models.teachers.checkpoint_formats import (  # noqa: E402
     FORMATS, convert_to_teacher_state_dict)
 from mmseed.utils.checkpoint import (CheckpointError,  # noqa: E402
-                                     load_checkpoint_file)
+                                     atomic_torch_save, load_checkpoint_file)
 from mmseed.utils.cli import run_with_clear_errors  # noqa: E402
 
 __all__ = ['convert', 'main']
@@ -47,8 +45,7 @@ def convert(src: str, dst: str, fmt: str = 'auto') -> dict:
                  'source': str(src)},
     }
     try:
-        Path(dst).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(out, dst)
+        atomic_torch_save(out, dst)
     except OSError as err:
         raise CheckpointError(f'cannot write {dst}: {err}') from None
     return out

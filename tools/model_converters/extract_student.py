@@ -12,11 +12,10 @@ import sys
 from collections import OrderedDict
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmseed.utils.checkpoint import CheckpointError, load_checkpoint_file  # noqa: E402
+from mmseed.utils.checkpoint import (CheckpointError,  # noqa: E402
+                                     atomic_torch_save, load_checkpoint_file)
 
 
 def extract_student(checkpoint: dict) -> OrderedDict:
@@ -52,10 +51,9 @@ def main(argv=None) -> None:
     except CheckpointError as err:
         print(f'error: {err}', file=sys.stderr)
         sys.exit(2)
-    Path(args.dst).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({'state_dict': student,
-                'meta': {'mmseed_format': 'student', 'source': args.src}},
-               args.dst)
+    atomic_torch_save(
+        {'state_dict': student,
+         'meta': {'mmseed_format': 'student', 'source': args.src}}, args.dst)
     print(f'wrote {len(student)} student backbone tensors to {args.dst}')
 
 

@@ -24,7 +24,8 @@ class FrozenTeacher(BaseModule):
     :func:`load_teacher_weights` detects: official MoCo, SwAV, SimCLR in
     torchvision layout, torchvision, mmpretrain/mmselfsup, mmseed). It never
     trains: parameters have ``requires_grad=False``, the forward runs under
-    ``torch.no_grad()``, and the module stays in eval mode whatever
+    ``torch.inference_mode()`` (no autograd records, no version counters),
+    and the module stays in eval mode whatever
     ``train()`` calls it receives, so BatchNorm statistics never change.
 
     The checkpoint is loaded by :meth:`init_weights`, which mmengine's runner
@@ -69,16 +70,24 @@ class FrozenTeacher(BaseModule):
         """Stay in eval mode: the teacher's BatchNorm statistics are fixed."""
         return super().train(False)
 
-    @torch.no_grad()
     def forward(self, inputs: Tensor) -> Tensor:
-        """Embed a batch of images.
+        """Embed a batch of images, under ``torch.inference_mode()``.
 
         Args:
             inputs (Tensor): Images, shape (N, C, H, W).
 
         Returns:
-            Tensor: Embeddings, shape (N, D), not normalised.
+            Tensor: Embeddings, shape (N, D), not normalised; an ordinary
+            tensor that needs no gradient.
         """
+        with torch.inference_mode():
+            embeddings = self._embed(inputs)
+        # Inference tensors may not be saved for a backward pass or changed
+        # in place outside inference mode; a copy of the (N, D) output
+        # (negligible next to the forward) is an ordinary tensor.
+        return embeddings.clone()
+
+    def _embed(self, inputs: Tensor) -> Tensor:
         feats = self.backbone(inputs)
         if self.neck is None:
             return F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)

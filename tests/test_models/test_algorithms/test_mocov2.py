@@ -1,4 +1,4 @@
-"""MoCoV2 computes exactly what mmpretrain's MoCo computes, key encoder first."""
+"""MoCoV2 computes what mmpretrain's MoCo computes, key encoder first."""
 import pytest
 import torch
 from mmengine.optim import OptimWrapper

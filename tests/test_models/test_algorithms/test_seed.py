@@ -99,6 +99,26 @@ def test_teacher_frozen_student_trains(teacher_ckpt):
     assert any(k.endswith('conv1.weight') for k in changed)
 
 
+def test_teacher_runs_in_inference_mode_and_returns_an_ordinary_tensor(
+        teacher_ckpt, monkeypatch):
+    model = build(teacher_ckpt)
+    seen = []
+    neck_forward = model.teacher.neck.forward
+
+    def spy(*args):
+        seen.append(torch.is_inference_mode_enabled())
+        return neck_forward(*args)
+
+    monkeypatch.setattr(model.teacher.neck, 'forward', spy)
+    out = model.teacher(torch.randn(2, 3, 32, 32))
+    assert seen == [True]
+    assert not out.is_inference() and not out.requires_grad
+    # It can take part in a graph, as SEED's loss uses it.
+    student = torch.randn(2, 16, requires_grad=True)
+    (student * out).sum().backward()
+    assert torch.equal(student.grad, out)
+
+
 def test_loss_and_queue_update(teacher_ckpt):
     model = build(teacher_ckpt)
     model.train()
