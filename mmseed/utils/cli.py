@@ -87,6 +87,19 @@ def _own_message(err: Exception) -> str:
     return last.split(f'{type(err).__name__}: ', 1)[-1]
 
 
+def _close_process_group() -> None:
+    """Destroy the default process group of a distributed run, if any.
+
+    mmengine leaves it to interpreter exit, where gloo's threads can be torn
+    down in the wrong order: a finished rank then dies with ``terminate
+    called without an active exception`` (SIGABRT) and torchrun reports the
+    whole run as failed.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def run_with_clear_errors(main: Callable[[], None]) -> None:
     """Run a tool's ``main``; report user errors as one line and exit 2.
 
@@ -94,25 +107,30 @@ def run_with_clear_errors(main: Callable[[], None]) -> None:
     image in ``on_corrupt='error'`` mode, a model or pipeline that does not
     fit the data at run time) or a non-finite loss are printed
     as ``error: ...`` without a traceback. Set ``MMSEED_DEBUG=1`` to see the
-    traceback anyway. Any other exception propagates unchanged.
+    traceback anyway. Any other exception propagates unchanged. A
+    distributed run's process group is destroyed on the way out.
 
     Args:
         main (Callable[[], None]): The tool's entry point.
     """
     from mmseed.datasets.transforms.loading import CorruptImageError
     from mmseed.engine.hooks.non_finite_loss_hook import NonFiniteLossError
+    error = None
     try:
         main()
     except (ConfigError, CheckpointError, CorruptImageError,
             NonFiniteLossError) as err:
-        message = _own_message(err)
+        error, message = err, _own_message(err)
     except TypeError as err:
         message = explain_build_error(err)
         if message is None:
             raise
-    else:
+        error = err
+    finally:
+        _close_process_group()
+    if error is None:
         return
     if os.environ.get(DEBUG_ENV):
-        raise
+        raise error
     print(f'error: {message}', file=sys.stderr)
     sys.exit(2)
