@@ -10,8 +10,8 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import CustomDataset
 from torch import Tensor
 
-from mmseed.registry import DATASETS
 from mmseed.datasets.transforms.loading import CorruptImageError
+from mmseed.registry import DATASETS
 from mmseed.utils.config_check import ConfigError
 
 __all__ = ['InMemoryImageDataset']
@@ -64,8 +64,8 @@ class InMemoryImageDataset(CustomDataset):
             img = mmcv.imfrombytes(
                 fileio.get(path), flag=self.color_type, backend='cv2')
             if img is None:
-                raise CorruptImageError(f'cannot decode image {path}: replace or '
-                                 'remove the file')
+                raise CorruptImageError(
+                    f'cannot decode image {path}: replace or remove the file')
             if img.ndim == 2:
                 img = img[..., None]
             if images is None:

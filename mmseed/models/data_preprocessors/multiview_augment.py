@@ -111,7 +111,7 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
             non_blocking=non_blocking)
         if not isinstance(num_views, int) or num_views < 1:
             raise ConfigError(f'num_views must be a positive int, '
-                             f'got {num_views!r}')
+                              f'got {num_views!r}')
         self.num_views = num_views
         self.augment_in_training = augment
         self.seed = seed

@@ -63,7 +63,7 @@ def _jitter_range(value: Optional[Range], name: str, center: float,
         value = (max(center - value, bound[0]), center + value)
     if len(value) != 2 or not bound[0] <= value[0] <= value[1] <= bound[1]:
         raise ConfigError(f'{name} must be a number or a (min, max) range '
-                         f'inside {bound}, got {value}')
+                          f'inside {bound}, got {value}')
     if value[0] == value[1] == center:
         return None
     return float(value[0]), float(value[1])
@@ -117,17 +117,17 @@ class ViewAugment:
         self.size = (size, size) if isinstance(size, int) else tuple(size)
         if len(self.size) != 2 or min(self.size) <= 0:
             raise ConfigError(f'size must be a positive int or (h, w), '
-                             f'got {size}')
+                              f'got {size}')
         if not (len(crop_scale) == 2 and 0 <= crop_scale[0] <= crop_scale[1]
                 and crop_scale[1] > 0):
             raise ConfigError('crop_scale must be a range (min, max) with '
-                             f'0 <= min <= max, max > 0, got {crop_scale}')
+                              f'0 <= min <= max, max > 0, got {crop_scale}')
         if not (len(crop_ratio) == 2 and 0 < crop_ratio[0] <= crop_ratio[1]):
             raise ConfigError('crop_ratio must be a range (min, max) with '
-                             f'0 < min <= max, got {crop_ratio}')
+                              f'0 < min <= max, got {crop_ratio}')
         if not isinstance(max_attempts, int) or max_attempts < 0:
             raise ConfigError(f'max_attempts must be an int >= 0, '
-                             f'got {max_attempts}')
+                              f'got {max_attempts}')
         probs = dict(
             jitter_prob=jitter_prob, gray_prob=gray_prob, flip_prob=flip_prob)
         for name, prob in probs.items():
@@ -156,7 +156,7 @@ class ViewAugment:
         if len(self.gray_weights) != 3 or min(self.gray_weights) < 0 \
                 or sum(self.gray_weights) <= 0:
             raise ConfigError('gray_weights must be 3 non-negative weights '
-                             f'with a positive sum, got {gray_weights}')
+                              f'with a positive sum, got {gray_weights}')
         self.flip_prob = flip_prob
 
     def _fallback_box(self, height: int, width: int) -> Tuple[int, ...]:

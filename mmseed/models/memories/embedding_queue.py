@@ -27,7 +27,7 @@ class EmbeddingQueue(nn.Module):
         super().__init__()
         if size < 1 or dim < 1:
             raise ConfigError(f'queue size and dim must be positive, got '
-                             f'{size} and {dim}')
+                              f'{size} and {dim}')
         self.size = size
         self.dim = dim
         self.register_buffer('embeddings',
@@ -45,7 +45,7 @@ class EmbeddingQueue(nn.Module):
         count = batch.shape[0]
         if batch.dim() != 2 or batch.shape[1] != self.dim:
             raise ConfigError(f'queue of {self.dim}-d embeddings got a batch '
-                             f'of shape {tuple(batch.shape)}')
+                              f'of shape {tuple(batch.shape)}')
         if count > self.size:
             raise ConfigError(
                 f'queue length {self.size} is smaller than the global batch '
