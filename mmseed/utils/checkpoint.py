@@ -48,9 +48,12 @@ LAST_CHECKPOINT_FILE = 'last_checkpoint'
 # Names mmengine's CheckpointHook gives checkpoints by default
 # (``filename_tmpl`` 'epoch_{}.pth' or 'iter_{}.pth').
 _CHECKPOINT_NAME = re.compile(r'(epoch|iter)_(\d+)\.pth')
-# The temporary file of an atomic_write of a checkpoint or of the pointer.
+# atomic_write writes '<folder>/.<name>.<hex token>.tmp', then renames it.
+_TEMP_TOKEN_BYTES = 4
+# Such a temporary file of a checkpoint or of the pointer.
 _UNFINISHED_SAVE = re.compile(
-    r'\.((epoch|iter)_\d+\.pth|last_checkpoint)\.[0-9a-f]{8}\.tmp')
+    rf'\.(?:{_CHECKPOINT_NAME.pattern}|{re.escape(LAST_CHECKPOINT_FILE)})'
+    rf'\.[0-9a-f]{{{2 * _TEMP_TOKEN_BYTES}}}\.tmp')
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -186,7 +189,8 @@ def atomic_write(data: Union[bytes, str], filename: Union[str, Path]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode('utf-8')
-    tmp = path.with_name(f'.{path.name}.{secrets.token_hex(4)}.tmp')
+    token = secrets.token_hex(_TEMP_TOKEN_BYTES)
+    tmp = path.with_name(f'.{path.name}.{token}.tmp')
     try:
         # 'x': a new file with the usual permissions (0o666 minus umask).
         with open(tmp, 'xb') as f:
