@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from mmengine.fileio import list_from_file
 
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import AnnotationFileError, ConfigError
 
 __all__ = [
     'AnnotationFileError', 'parse_ann_lines', 'read_ann_file',
@@ -21,11 +21,6 @@ __all__ = [
 ]
 
 _SHOWN = 5  # how many missing images a message names
-
-
-class AnnotationFileError(ConfigError):
-    """An annotation file is unreadable, malformed or names missing images.
-    """
 
 
 def parse_ann_lines(

@@ -10,9 +10,9 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import CustomDataset
 from torch import Tensor
 
-from mmseed.datasets.transforms.loading import CorruptImageError
+from mmseed.errors import CorruptImageError
 from mmseed.registry import DATASETS
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import ConfigError
 
 __all__ = ['InMemoryImageDataset']
 

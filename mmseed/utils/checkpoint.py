@@ -35,6 +35,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, print_log
 
+from mmseed.errors import CheckpointError
+
 __all__ = [
     'ALLOW_PICKLE_ENV', 'CheckpointError', 'atomic_torch_save', 'atomic_write',
     'checkpoint_problem', 'find_latest_complete_checkpoint',
@@ -90,10 +92,6 @@ _SAFE_GLOBALS = [
     for name in ('float64', 'float32', 'float16', 'int64', 'int32', 'int16',
                  'int8', 'uint8', 'bool')
 ]
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint file cannot be used; the message says why and what to do."""
 
 
 def _pickle_allowed() -> bool:

@@ -7,8 +7,8 @@ from typing import Callable
 import torch
 from mmengine.config import Config, DictAction
 
-from mmseed.utils.checkpoint import CheckpointError
-from mmseed.utils.config_check import ConfigError, explain_build_error
+from mmseed.errors import MMSeedError
+from mmseed.utils.config_check import explain_build_error
 
 __all__ = ['add_common_args', 'load_config', 'run_with_clear_errors']
 
@@ -105,7 +105,8 @@ def run_with_clear_errors(main: Callable[[], None]) -> None:
 
     Errors that come from bad input (config, data, checkpoints, a corrupt
     image in ``on_corrupt='error'`` mode, a model or pipeline that does not
-    fit the data at run time) or a non-finite loss are printed
+    fit the data at run time) or a non-finite loss, every
+    :class:`~mmseed.errors.MMSeedError`, are printed
     as ``error: ...`` without a traceback. Set ``MMSEED_DEBUG=1`` to see the
     traceback anyway. Any other exception propagates unchanged. A
     distributed run's process group is destroyed on the way out.
@@ -113,13 +114,10 @@ def run_with_clear_errors(main: Callable[[], None]) -> None:
     Args:
         main (Callable[[], None]): The tool's entry point.
     """
-    from mmseed.datasets.transforms.loading import CorruptImageError
-    from mmseed.engine.hooks.non_finite_loss_hook import NonFiniteLossError
     error = None
     try:
         main()
-    except (ConfigError, CheckpointError, CorruptImageError,
-            NonFiniteLossError) as err:
+    except MMSeedError as err:
         error, message = err, _own_message(err)
     except TypeError as err:
         message = explain_build_error(err)

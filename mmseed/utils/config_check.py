@@ -13,14 +13,12 @@ from typing import Any, Iterator, Optional, Tuple
 
 from mmengine.config import Config
 
+from mmseed.errors import ConfigError
+
 __all__ = [
     'ConfigError', 'check_config', 'dataset_cfgs', 'explain_build_error',
     'image_prefix'
 ]
-
-
-class ConfigError(ValueError):
-    """A config is wrong; the message says which key and how to fix it."""
 
 
 # Top-level keys that mmengine's Runner.from_cfg reads.

@@ -1,7 +1,7 @@
 """Clear errors for width mismatches between backbones and heads."""
 from torch import Tensor, nn
 
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import ConfigError
 
 __all__ = ['check_linear_input']
 

@@ -18,6 +18,8 @@ import re
 from pathlib import Path
 from typing import Dict, Iterable, List, NamedTuple, Sequence, Tuple
 
+from mmseed.errors import LogError
+
 __all__ = [
     'Curves', 'LogError', 'available_keys', 'concat_resumed', 'eval_metrics',
     'parse_scalars', 'read_curves', 'series', 'split_train_val',
@@ -28,10 +30,6 @@ TIMESTAMP = re.compile(r'\d{8}_\d{6}')
 # Bookkeeping entries of mmengine's log lines, not curves.
 NOT_CURVES = frozenset(('step', 'iter', 'epoch', 'data_time', 'time',
                         'memory'))
-
-
-class LogError(ValueError):
-    """A work dir has no usable logs; the message says what was expected."""
 
 
 class Curves(NamedTuple):

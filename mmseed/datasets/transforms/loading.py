@@ -7,6 +7,7 @@ from mmcv.transforms import LoadImageFromFile
 from mmengine.logging import print_log
 from torch.utils.data import get_worker_info
 
+from mmseed.errors import CorruptImageError
 from mmseed.registry import TRANSFORMS
 
 __all__ = ['CorruptImageError', 'SafeLoadImageFromFile']
@@ -15,10 +16,6 @@ __all__ = ['CorruptImageError', 'SafeLoadImageFromFile']
 # last one for the main process; each process writes only its own slot, so
 # the shared counts need no lock.
 _WORKER_SLOTS = 1024
-
-
-class CorruptImageError(ValueError):
-    """An image file cannot be read or decoded; the message names the file."""
 
 
 @TRANSFORMS.register_module()

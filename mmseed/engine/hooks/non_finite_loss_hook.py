@@ -10,14 +10,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
 
+from mmseed.errors import NonFiniteLossError
 from mmseed.registry import HOOKS
 
 __all__ = ['NonFiniteLossError', 'NonFiniteLossHook']
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A loss term was NaN or infinite; the message names the iteration, each
-    loss term and the learning rate."""
 
 
 def volatile_state(model: nn.Module) -> List[Tensor]:

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from mmseed.registry import LOOPS
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import ConfigError
 
 __all__ = ['KNNValLoop', 'KNNTestLoop', 'extract_features']
 

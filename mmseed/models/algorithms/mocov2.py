@@ -9,7 +9,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 from mmseed.registry import MODELS
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import ConfigError
 
 __all__ = ['MoCoV2']
 

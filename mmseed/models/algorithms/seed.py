@@ -9,7 +9,7 @@ from torch import Tensor
 
 from mmseed.models.memories import EmbeddingQueue
 from mmseed.registry import MODELS
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import ConfigError
 from mmseed.utils.shapes import check_linear_input
 
 __all__ = ['SEED']

@@ -7,7 +7,7 @@ from mmpretrain.models.utils.data_preprocessor import SelfSupDataPreprocessor
 from torch import Tensor
 
 from mmseed.registry import MODELS
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import ConfigError
 from .view_augment import Range, ViewAugment, ViewParams
 
 __all__ = ['MultiViewAugmentPreprocessor']

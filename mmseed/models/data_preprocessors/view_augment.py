@@ -18,7 +18,7 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import ConfigError
 
 from . import pillow_ops
 

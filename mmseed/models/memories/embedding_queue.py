@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from mmengine.dist import all_gather
 from torch import Tensor, nn
 
-from mmseed.utils.config_check import ConfigError
+from mmseed.errors import ConfigError
 
 __all__ = ['EmbeddingQueue']
 

@@ -32,7 +32,8 @@ from typing import Any, Callable, Dict, List, Mapping, Tuple
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
-from mmseed.utils.checkpoint import CheckpointError, load_checkpoint_file
+from mmseed.errors import CheckpointError
+from mmseed.utils.checkpoint import load_checkpoint_file
 
 __all__ = [
     'FORMATS', 'detect_format', 'convert_to_teacher_state_dict',

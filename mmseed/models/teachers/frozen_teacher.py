@@ -9,7 +9,7 @@ from mmpretrain.models.necks import SwAVNeck
 from torch import Tensor
 
 from mmseed.registry import MODELS
-from mmseed.utils.checkpoint import CheckpointError
+from mmseed.errors import CheckpointError
 from mmseed.utils.shapes import check_linear_input
 from .checkpoint_formats import load_teacher_weights
 
