@@ -4,11 +4,12 @@ import argparse
 from mmengine.runner import Runner
 
 import mmseed  # noqa: F401  (applies the compatibility patches)
+from mmseed.engine.hooks import RunInfoHook
 from mmseed.utils import register_all_modules
 from mmseed.utils.cli import (add_common_args, load_config,
                               run_with_clear_errors)
 from mmseed.utils.config_check import ConfigError, check_config
-from mmseed.utils.run_info import RunInfoHook, tool_command
+from mmseed.utils.run_info import tool_command
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -26,10 +26,9 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.dist import is_main_process
-from mmengine.hooks import Hook
 
 __all__ = [
-    'RUN_INFO_FILE', 'RunInfoHook', 'append_run_info', 'collect_run_info',
+    'RUN_INFO_FILE', 'append_run_info', 'collect_run_info',
     'cpu_model', 'git_state', 'machine_info', 'package_versions',
     'read_run_info', 'tool_command', 'write_run_info'
 ]
@@ -138,7 +137,7 @@ def collect_run_info(runner, command: str, mode: str) -> dict:
     Args:
         runner (mmengine.runner.Runner): The built runner. For training,
             call this once a resume has restored the checkpoint's seed
-            (see :class:`RunInfoHook`).
+            (see :class:`mmseed.engine.hooks.RunInfoHook`).
         command (str): The command line, see :func:`tool_command`.
         mode (str): ``'train'`` or ``'test'``.
 
@@ -238,22 +237,3 @@ def write_run_info(runner, command: str, mode: str) -> Optional[Path]:
     runner.logger.info(f'run info appended to {path}')
     return path
 
-
-class RunInfoHook(Hook):
-    """Write the training run's record when training starts.
-
-    ``before_train`` comes after ``Runner.train`` has resumed: a resumed run
-    continues with the seed stored in the checkpoint, not the one drawn when
-    the runner was built, and this records the former.
-
-    Args:
-        command (str): The command line, see :func:`tool_command`.
-    """
-
-    priority = 'VERY_HIGH'
-
-    def __init__(self, command: str) -> None:
-        self.command = command
-
-    def before_train(self, runner) -> None:
-        write_run_info(runner, self.command, 'train')

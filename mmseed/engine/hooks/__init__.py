@@ -1,8 +1,9 @@
 from .epoch_seed_hook import EpochSeedHook
 from .non_finite_loss_hook import (NonFiniteLossError, NonFiniteLossHook,
                                    volatile_state)
+from .run_info_hook import RunInfoHook
 
 __all__ = [
     'EpochSeedHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-    'volatile_state'
+    'RunInfoHook', 'volatile_state'
 ]
