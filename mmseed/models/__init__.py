@@ -3,3 +3,4 @@ from .data_preprocessors import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .memories import *  # noqa: F401,F403
 from .teachers import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from mmseed.registry import MODELS
 from mmseed.errors import ConfigError
+from mmseed.models.utils import ema_update_
 
 __all__ = ['MoCoV2']
 
@@ -29,7 +30,8 @@ class MoCoV2(MoCo):
       forward no longer runs while the query's activations fill the caches
       (the student's MoCo-v2 step is the baseline SEED is compared with in
       ``tools/benchmarks/throughput.py``).
-    * **Fused update.** The momentum update is one ``torch._foreach_lerp_``
+    * **Fused update.** The momentum update is
+      :func:`mmseed.models.utils.ema_update_`: one ``torch._foreach_lerp_``
       over the parameters and one ``torch._foreach_copy_`` over the buffers,
       the arithmetic of mmengine's ``ExponentialMovingAverage`` (``lerp_``
       per tensor, buffers copied from the query encoder) in two calls.
@@ -83,11 +85,5 @@ class MoCoV2(MoCo):
             # The first call copies the weights; other settings are rare.
             ema.update_parameters(query)
             return
-        key_params = [p.data for p in ema.module.parameters()]
-        query_params = [p.data for p in query.parameters()]
-        torch._foreach_lerp_(key_params, query_params, ema.momentum)
-        key_buffers = [b.data for b in ema.module.buffers()]
-        if key_buffers:
-            torch._foreach_copy_(key_buffers,
-                                 [b.data for b in query.buffers()])
+        ema_update_(ema.module, query, ema.momentum)
         ema.steps += 1

@@ -1,14 +1,15 @@
 """The SEED distillation loss (Fang et al., "SEED: Self-supervised
 Distillation for Visual Representation", ICLR 2021)."""
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseed.registry import MODELS
+from .functional import fp32, queue_logits, soft_cross_entropy
 
 __all__ = ['seed_loss', 'SEEDLoss']
 
 
+@fp32
 def seed_loss(student: Tensor,
               teacher: Tensor,
               queue: Tensor,
@@ -41,15 +42,11 @@ def seed_loss(student: Tensor,
             f'SEED needs student {tuple(student.shape)} and teacher '
             f'{tuple(teacher.shape)} embeddings of one shape (N, D) and a '
             f'queue (K, D), got queue {tuple(queue.shape)}')
-    with torch.autocast(device_type=student.device.type, enabled=False):
-        s = F.normalize(student.float(), dim=1)
-        t = F.normalize(teacher.float(), dim=1)
-        q = queue.float()
-        logits_s = torch.cat([(s * t).sum(1, keepdim=True), s @ q.T], dim=1)
-        logits_t = torch.cat([(t * t).sum(1, keepdim=True), t @ q.T], dim=1)
-        target = F.softmax(logits_t / teacher_temp, dim=1)
-        log_prob = F.log_softmax(logits_s / student_temp, dim=1)
-        return -(target * log_prob).sum(dim=1).mean()
+    s = F.normalize(student, dim=1)
+    t = F.normalize(teacher, dim=1)
+    return soft_cross_entropy(queue_logits(s, t, queue),
+                              queue_logits(t, t, queue), student_temp,
+                              teacher_temp)
 
 
 @MODELS.register_module()

@@ -1,0 +1,3 @@
+from .ema import cosine_momentum, ema_update_
+
+__all__ = ['cosine_momentum', 'ema_update_']
