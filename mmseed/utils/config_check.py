@@ -3,21 +3,30 @@
 mmengine ignores unknown top-level keys and reports missing data or bad module
 arguments from deep inside the run; these checks turn them into one-line errors
 that say what to fix.
+
+The checks here know no method: each module of the model config checks its
+own settings with a ``check_config(cfg, key, setting)`` classmethod (a
+distillation its embedding widths and queue, a teacher its checkpoint file),
+which :func:`check_config` calls for every module it finds, with the key the
+module sits under and the :class:`TrainingSetting` (batch, processes).
+Modules of other packages get theirs through :func:`register_config_check`.
 """
 import difflib
 import inspect
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
 from mmseed.errors import ConfigError
 
 __all__ = [
-    'ConfigError', 'check_config', 'dataset_cfgs', 'explain_build_error',
-    'image_prefix'
+    'ConfigError', 'TrainingSetting', 'check_config', 'check_model_config',
+    'config_value', 'dataset_cfgs', 'explain_build_error', 'image_prefix',
+    'register_config_check'
 ]
 
 
@@ -119,23 +128,19 @@ def _check_ann_files(cfg: Config, for_training: bool) -> None:
                        where=f'{name}.dataset')
 
 
-def _check_teacher_checkpoint(cfg: Config) -> None:
-    """Check that a distillation teacher's checkpoint file exists."""
-    teacher = cfg.get('model', {}).get('teacher')
-    path = teacher.get('checkpoint') if isinstance(teacher, dict) else None
-    if path and not Path(path).is_file():
-        raise ConfigError(
-            f'teacher checkpoint not found: {path}; train or download the '
-            'teacher and set --cfg-options model.teacher.checkpoint=PATH')
+def config_value(cfg: Any, key: str) -> Any:
+    """``cfg[key]``, or the default of that argument of ``cfg.type``.
 
+    Args:
+        cfg (dict): A module config with a ``type``.
+        key (str): An argument of the module.
 
-def _init_arg(cfg: Any, key: str) -> Any:
-    """``cfg[key]``, or the default of that argument of ``cfg.type``."""
+    Returns:
+        Any: The value the module will get; None if unknown.
+    """
     if key in cfg:
         return cfg[key]
-    from mmseed.registry import MODELS
-    cls = MODELS.get(cfg['type']) if isinstance(cfg.get('type'), str) \
-        else cfg.get('type')
+    cls = _module_class(cfg)
     if cls is None:
         return None
     param = inspect.signature(cls).parameters.get(key)
@@ -143,11 +148,16 @@ def _init_arg(cfg: Any, key: str) -> Any:
         else param.default
 
 
-def _model_kind(model: Any) -> str:
-    """The bare type name of a model config (``'mmselfsup.MoCo'`` -> MoCo)."""
-    kind = model.get('type', '') if isinstance(model, dict) else ''
-    return kind.rsplit('.', 1)[-1] if isinstance(kind, str) else \
-        getattr(kind, '__name__', '')
+def _module_class(cfg: Any) -> Optional[type]:
+    """The class a module config builds, if a registry knows it."""
+    kind = cfg.get('type') if isinstance(cfg, dict) else None
+    if not isinstance(kind, str):
+        return kind if inspect.isclass(kind) else None
+    from mmseed.registry import MODELS
+    try:
+        return MODELS.get(kind)
+    except (KeyError, ImportError):
+        return None
 
 
 def _world_size(cfg: Config) -> int:
@@ -160,70 +170,91 @@ def _world_size(cfg: Config) -> int:
         return 1
 
 
-# Algorithms whose queue takes whole global batches and asserts that they
-# divide its length (mmpretrain and mmselfsup MoCo/DenseCL,
-# ``assert self.queue_len % batch_size == 0``).
-_QUEUE_MULTIPLE_OF_BATCH = ('MoCo', 'MoCoV2', 'DenseCL')
-# Algorithms whose queue wraps around and takes any global batch up to its
-# length (mmseed's EmbeddingQueue).
-_QUEUE_AT_LEAST_BATCH = ('SEED', )
+@dataclass(frozen=True)
+class TrainingSetting:
+    """What a training run will be, for the modules' own config checks.
 
-
-def _check_queue_length(cfg: Config) -> None:
-    """Check the model's queue length against the global batch size."""
-    model = cfg.get('model')
-    kind = _model_kind(model)
-    if kind not in _QUEUE_MULTIPLE_OF_BATCH + _QUEUE_AT_LEAST_BATCH:
-        return
-    queue_len = _init_arg(model, 'queue_len')
-    batch = (cfg.get('train_dataloader') or {}).get('batch_size')
-    if not isinstance(queue_len, int) or not isinstance(batch, int) \
-            or batch < 1:
-        return
-    world = _world_size(cfg)
-    total = batch * world
-    source = (f'global batch {total} = train_dataloader.batch_size {batch} x '
-              f'{world} process(es)')
-    if kind in _QUEUE_AT_LEAST_BATCH and queue_len < total:
-        raise ConfigError(
-            f'model.queue_len={queue_len} is smaller than the {source}: each '
-            f'step enqueues the whole global batch, so set model.queue_len to '
-            f'at least {total} or use a smaller batch')
-    if kind in _QUEUE_MULTIPLE_OF_BATCH and queue_len % total:
-        fit = -(-queue_len // total) * total
-        raise ConfigError(
-            f'{kind} needs model.queue_len={queue_len} to be a multiple of '
-            f'the {source}: set model.queue_len={fit} or a batch size that '
-            f'divides {queue_len}')
-
-
-def _check_embedding_widths(cfg: Config) -> None:
-    """Check that SEED's student and teacher embeddings have one width.
-
-    Only the widths a config states (the necks' ``out_channels``) are known
-    here; a teacher without a neck is checked at the first iteration.
+    Attributes:
+        batch_size (int | None): ``train_dataloader.batch_size`` (per
+            process), None if the config does not say.
+        world_size (int): Training processes the launcher starts.
     """
-    model = cfg.get('model')
-    if _model_kind(model) not in _QUEUE_AT_LEAST_BATCH:
-        return
-    feat_dim = _init_arg(model, 'feat_dim')
-    teacher = model.get('teacher') or {}
-    widths = {
-        'student (model.neck.out_channels)':
-        (model.get('neck') or {}).get('out_channels'),
-        'teacher (model.teacher.neck.out_channels)':
-        (teacher.get('neck') or {}).get('out_channels'),
-    }
-    widths = {k: v for k, v in widths.items() if isinstance(v, int)}
-    if all(v == feat_dim for v in widths.values()):
-        return
-    stated = ', '.join(f'{k} {v}' for k, v in widths.items())
-    raise ConfigError(
-        f'SEED compares student and teacher embeddings of one width, but the '
-        f'config gives {stated} and model.feat_dim {feat_dim}: set '
-        'model.neck.out_channels, model.teacher.neck.out_channels and '
-        'model.feat_dim to one value (the teacher\'s is fixed by its '
-        'checkpoint)')
+    batch_size: Optional[int]
+    world_size: int
+
+    @classmethod
+    def of(cls, cfg: Config) -> 'TrainingSetting':
+        batch = (cfg.get('train_dataloader') or {}).get('batch_size')
+        ok = isinstance(batch, int) and batch >= 1
+        return cls(batch if ok else None, _world_size(cfg))
+
+    @property
+    def global_batch(self) -> Optional[int]:
+        """Images per step over all processes (None if unknown)."""
+        return None if self.batch_size is None else \
+            self.batch_size * self.world_size
+
+    @property
+    def global_batch_source(self) -> str:
+        """``'global batch 80 = train_dataloader.batch_size 16 x 5
+        process(es)'``, for messages."""
+        return (f'global batch {self.global_batch} = train_dataloader.'
+                f'batch_size {self.batch_size} x {self.world_size} '
+                'process(es)')
+
+
+# Checks of module types that mmseed does not define (e.g. mmpretrain's
+# algorithms), registered by the mmseed module that knows them.
+_EXTERNAL_CHECKS: Dict[str, List[Callable]] = {}
+
+
+def register_config_check(*type_names: str) -> Callable:
+    """Register ``check(cfg, key, setting)`` for configs of other packages'
+    module types, named without scope (``'MoCo'``).
+
+    mmseed's own modules check their config with a ``check_config``
+    classmethod of the same signature instead.
+    """
+
+    def register(check: Callable) -> Callable:
+        for name in type_names:
+            _EXTERNAL_CHECKS.setdefault(name, []).append(check)
+        return check
+
+    return register
+
+
+def _type_name(cfg: dict) -> str:
+    kind = cfg.get('type', '')
+    return kind.rsplit('.', 1)[-1] if isinstance(kind, str) else \
+        getattr(kind, '__name__', '')
+
+
+def _check_modules(cfg: Config) -> None:
+    """Let every module of the model config check its own settings.
+
+    A module's parts are checked before the module (a teacher's checkpoint
+    before the distillation's widths), each with the key it sits under.
+    """
+    setting = TrainingSetting.of(cfg)
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, (list, tuple)):
+            for i, item in enumerate(node):
+                walk(item, f'{key}[{i}]')
+            return
+        if not isinstance(node, dict):
+            return
+        for name, value in node.items():
+            walk(value, f'{key}.{name}')
+        if 'type' not in node:
+            return
+        own = getattr(_module_class(node), 'check_config', None)
+        checks = [own] if callable(own) else []
+        for check in checks + _EXTERNAL_CHECKS.get(_type_name(node), []):
+            check(node, key, setting)
+
+    walk(cfg.get('model'), 'model')
 
 
 def _registered_names(registry) -> list:
@@ -279,9 +310,21 @@ def check_config(cfg: Config, for_training: bool = True) -> None:
     _check_data_roots(cfg, for_training)
     _check_ann_files(cfg, for_training)
     if for_training:
-        _check_teacher_checkpoint(cfg)
-        _check_embedding_widths(cfg)
-        _check_queue_length(cfg)
+        _check_modules(cfg)
+
+
+def check_model_config(cfg: Config) -> None:
+    """The model checks of :func:`check_config` alone: registered types and
+    each module's own ``check_config`` (no data is looked at).
+
+    Args:
+        cfg (Config): The loaded config.
+
+    Raises:
+        ConfigError: The first problem found.
+    """
+    _check_model_types(cfg)
+    _check_modules(cfg)
 
 
 _UNEXPECTED_KWARG = re.compile(

@@ -3,7 +3,7 @@ from torch import Tensor, nn
 
 from mmseed.errors import ConfigError
 
-__all__ = ['check_linear_input']
+__all__ = ['check_linear_input', 'output_width']
 
 
 def check_linear_input(head: nn.Module, feature: Tensor, name: str) -> None:
@@ -27,3 +27,23 @@ def check_linear_input(head: nn.Module, feature: Tensor, name: str) -> None:
             f'the backbone outputs {feature.shape[1]}-channel features but '
             f'{name} expects {first.in_features}: set {name}.in_channels='
             f'{feature.shape[1]}')
+
+
+def output_width(head: nn.Module) -> int:
+    """The output width of a projection head: its last Linear layer's.
+
+    Args:
+        head (nn.Module): A neck or head with Linear layers.
+
+    Returns:
+        int: ``out_features`` of the last ``nn.Linear`` in ``head``.
+
+    Raises:
+        ConfigError: ``head`` has no Linear layer.
+    """
+    linears = [m for m in head.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ConfigError(f'{type(head).__name__} has no Linear layer to '
+                          'read its output width from; state the width '
+                          'in the config')
+    return linears[-1].out_features

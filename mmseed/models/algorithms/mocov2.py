@@ -8,11 +8,42 @@ from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
-from mmseed.registry import MODELS
 from mmseed.errors import ConfigError
 from mmseed.models.utils import ema_update_
+from mmseed.registry import MODELS
+from mmseed.utils.config_check import (TrainingSetting, config_value,
+                                       register_config_check)
 
-__all__ = ['MoCoV2']
+__all__ = ['MoCoV2', 'check_queue_of_whole_batches']
+
+
+# mmpretrain's MoCo and DenseCL (and so MoCoV2) enqueue whole global batches
+# and assert that they divide the queue (``assert self.queue_len %
+# batch_size == 0`` in ``_dequeue_and_enqueue``).
+@register_config_check('MoCo', 'DenseCL')
+def check_queue_of_whole_batches(cfg: dict, key: str,
+                                 setting: TrainingSetting) -> None:
+    """Check that the global batch divides the queue length.
+
+    Args:
+        cfg (dict): A MoCo / DenseCL / MoCoV2 model config.
+        key (str): Its key, ``model``.
+        setting (TrainingSetting): Batch and processes of the run.
+
+    Raises:
+        ConfigError: It does not.
+    """
+    queue_len = config_value(cfg, 'queue_len')
+    total = setting.global_batch
+    if not isinstance(queue_len, int) or total is None or not queue_len % total:
+        return
+    kind = cfg['type'].rsplit('.', 1)[-1] if isinstance(cfg['type'], str) \
+        else cfg['type'].__name__
+    fit = -(-queue_len // total) * total
+    raise ConfigError(
+        f'{kind} needs {key}.queue_len={queue_len} to be a multiple of the '
+        f'{setting.global_batch_source}: set {key}.queue_len={fit} or a '
+        f'batch size that divides {queue_len}')
 
 
 @MODELS.register_module()
@@ -42,6 +73,10 @@ class MoCoV2(MoCo):
     key encoder always normalises with batch statistics, and evaluation uses
     the query encoder), so nothing trained depends on them.
     """
+
+    check_config = classmethod(
+        lambda cls, cfg, key, setting: check_queue_of_whole_batches(
+            cfg, key, setting))
 
     def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, Tensor]:

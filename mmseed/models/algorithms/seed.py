@@ -10,7 +10,8 @@ from torch import Tensor
 from mmseed.models.memories import EmbeddingQueue
 from mmseed.registry import MODELS
 from mmseed.errors import ConfigError
-from mmseed.utils.shapes import check_linear_input
+from mmseed.utils.config_check import TrainingSetting, config_value
+from mmseed.utils.shapes import check_linear_input, output_width
 
 __all__ = ['SEED']
 
@@ -42,7 +43,8 @@ class SEED(BaseSelfSupervisor):
         teacher (dict): Teacher config, e.g. :class:`FrozenTeacher`.
         loss (dict): Loss config. Defaults to ``SEEDLoss`` with its defaults.
         queue_len (int): Queue length ``K``. Defaults to 65536 (paper).
-        feat_dim (int): Embedding width of teacher and student. Defaults to 128.
+        feat_dim (int, optional): Embedding width of teacher and student.
+            Defaults to the student neck's output width.
         num_patches (int): Small crops per image after the global view; 0
             disables the small-patch variant. Defaults to 0.
         data_preprocessor (dict, optional): Data pre-processor config.
@@ -55,7 +57,7 @@ class SEED(BaseSelfSupervisor):
                  teacher: dict,
                  loss: dict = dict(type='SEEDLoss'),
                  queue_len: int = 65536,
-                 feat_dim: int = 128,
+                 feat_dim: Optional[int] = None,
                  num_patches: int = 0,
                  data_preprocessor: Optional[Union[dict, object]] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -66,11 +68,58 @@ class SEED(BaseSelfSupervisor):
             init_cfg=init_cfg)
         self.teacher = MODELS.build(teacher)
         self.loss_module = MODELS.build(loss)
-        self.feat_dim = feat_dim
+        self.feat_dim = feat_dim or output_width(self.neck)
         self.num_patches = num_patches
-        self.queue = EmbeddingQueue(queue_len, feat_dim)
-        self.patch_queue = (EmbeddingQueue(queue_len, feat_dim)
+        self.queue = EmbeddingQueue(queue_len, self.feat_dim)
+        self.patch_queue = (EmbeddingQueue(queue_len, self.feat_dim)
                             if num_patches > 0 else None)
+
+    @classmethod
+    def check_config(cls, cfg: dict, key: str,
+                     setting: TrainingSetting) -> None:
+        """Check, before training, what a SEED config states.
+
+        Student and teacher embeddings must have one width (only the widths
+        the necks' ``out_channels`` state are known here; a teacher without
+        a neck is checked at the first iteration), and each queue must take
+        a whole global batch.
+
+        Args:
+            cfg (dict): The SEED model config.
+            key (str): Its key, ``model``.
+            setting (TrainingSetting): Batch and processes of the run.
+
+        Raises:
+            ConfigError: The first problem found.
+        """
+        widths = {
+            f'student ({key}.neck.out_channels)':
+            (cfg.get('neck') or {}).get('out_channels'),
+            f'teacher ({key}.teacher.neck.out_channels)':
+            ((cfg.get('teacher') or {}).get('neck') or {}).get('out_channels'),
+        }
+        widths = {k: v for k, v in widths.items() if isinstance(v, int)}
+        feat_dim = config_value(cfg, 'feat_dim')
+        stated = ', '.join(f'{k} {v}' for k, v in widths.items())
+        if feat_dim is not None and any(v != feat_dim
+                                        for v in widths.values()):
+            raise ConfigError(
+                'SEED compares student and teacher embeddings of one width, '
+                f'but the config gives {stated} and {key}.feat_dim '
+                f'{feat_dim}: set {key}.neck.out_channels, '
+                f'{key}.teacher.neck.out_channels and {key}.feat_dim to one '
+                "value (the teacher's is fixed by its checkpoint)")
+        if len(set(widths.values())) > 1:
+            raise ConfigError(
+                'SEED compares student and teacher embeddings of one width, '
+                f'but the config gives {stated}: set {key}.neck.out_channels '
+                f'to {key}.teacher.neck.out_channels (the teacher\'s is '
+                'fixed by its checkpoint)')
+        queue_len = config_value(cfg, 'queue_len')
+        if isinstance(queue_len, int):
+            EmbeddingQueue.check_capacity(queue_len, setting.global_batch,
+                                          f'{key}.queue_len',
+                                          setting.global_batch_source)
 
     def student_embed(self, inputs: Tensor) -> Tensor:
         """Student embeddings (N, feat_dim) of a batch of images."""

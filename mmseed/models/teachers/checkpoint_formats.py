@@ -1,9 +1,12 @@
 """Teacher checkpoints from other code bases, mapped onto mmseed's layout.
 
 An mmseed teacher has a ``backbone`` (an mmpretrain backbone such as
-``ResNet``, whose keys equal torchvision's ResNet without ``fc``) and an
-optional ``neck`` (an mmpretrain neck), so its state dict holds ``backbone.*``
-and ``neck.*`` keys. The formats understood here:
+``ResNet``, whose keys equal torchvision's ResNet without ``fc``), an
+optional ``neck`` (an mmpretrain neck) and an optional classifier ``head``
+(e.g. ``LinearClsHead``), so its state dict holds ``backbone.*``, ``neck.*``
+and ``head.*`` keys. A format that carries a classifier maps it to
+``head.*`` when the teacher has a head, and leaves it out otherwise. The formats
+understood here:
 
 * ``'moco'``: official MoCo v1/v2 (``module.encoder_q.*``); the encoder's
   ``fc`` becomes the neck: ``fc.0``/``fc.2`` → ``MoCoV2Neck``'s ``mlp.0``/
@@ -14,10 +17,11 @@ and ``neck.*`` keys. The formats understood here:
   ``projection_neck`` (its BatchNorm also under ``norm``, as ``SwAVNeck``
   registers it twice); the prototypes are dropped.
 * ``'torchvision'`` and ``'simclr'`` (SimCLR converted to torchvision layout,
-  found under a top-level ``'model'`` entry): backbone only, the ``fc``
-  classifier is dropped.
-* ``'mmpretrain'``: mmpretrain/mmselfsup checkpoints; ``backbone.*`` and
-  ``neck.*`` are kept, momentum encoder, head and queue dropped.
+  found under a top-level ``'model'`` entry): the backbone, and the ``fc``
+  classifier as ``LinearClsHead``'s ``head.fc``.
+* ``'mmpretrain'``: mmpretrain/mmselfsup checkpoints; ``backbone.*``,
+  ``neck.*`` and ``head.*`` (an ``ImageClassifier``'s classifier) are kept,
+  momentum encoder and queue dropped.
 * ``'mmseed'``: a teacher file written by
   ``tools/model_converters/convert_teacher.py``, used as is.
 * ``'mmseed_seed'``: an mmseed SEED training checkpoint; its ``teacher.*``.
@@ -45,6 +49,17 @@ FORMATS = ('moco', 'swav', 'torchvision', 'simclr', 'mmpretrain', 'mmseed',
 # Entries that hold the state dict inside a checkpoint, tried in this order.
 _WRAPPER_KEYS = ('state_dict', 'model')
 _SHOWN = 5  # how many keys an error message names
+# A teacher's parts, as state-dict prefixes.
+_PARTS = ('backbone.', 'neck.', 'head.')
+# What a teacher configured with a part needs when the checkpoint lacks it.
+_PART_HINTS = {
+    'neck.': ('no projection head (neck) weights, so configure the teacher '
+              'without a neck (model.teacher.neck=None); its embeddings are '
+              'then the pooled backbone features'),
+    'head.': ('no classifier head weights, so configure the teacher without '
+              'a head (model.teacher.head=None) or use a checkpoint of a '
+              'classifier'),
+}
 
 
 def _unwrap(checkpoint: Any) -> Dict[str, Any]:
@@ -152,18 +167,19 @@ def _map_swav(state: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def _map_torchvision(state: Mapping[str, Any]) -> Dict[str, Any]:
-    return OrderedDict(('backbone.' + k, v) for k, v in state.items()
-                       if not k.startswith('fc.'))
+    return OrderedDict(
+        (('head.' if k.startswith('fc.') else 'backbone.') + k, v)
+        for k, v in state.items())
 
 
 def _map_mmpretrain(state: Mapping[str, Any]) -> Dict[str, Any]:
     return OrderedDict((k, v) for k, v in state.items()
-                       if k.startswith(('backbone.', 'neck.')))
+                       if k.startswith(_PARTS))
 
 
 def _map_mmseed_seed(state: Mapping[str, Any]) -> Dict[str, Any]:
     return OrderedDict((k[len('teacher.'):], v) for k, v in state.items()
-                       if k.startswith(('teacher.backbone.', 'teacher.neck.')))
+                       if k.startswith(tuple('teacher.' + p for p in _PARTS)))
 
 
 _MAPPERS: Dict[str, Callable[[Mapping[str, Any]], Dict[str, Any]]] = {
@@ -178,15 +194,19 @@ _MAPPERS: Dict[str, Callable[[Mapping[str, Any]], Dict[str, Any]]] = {
 
 
 def convert_to_teacher_state_dict(checkpoint: Any,
-                                  fmt: str = 'auto'
+                                  fmt: str = 'auto',
+                                  with_head: bool = False
                                   ) -> Tuple[Dict[str, Tensor], str]:
-    """Map a loaded checkpoint onto a teacher's ``backbone.*``/``neck.*`` keys.
+    """Map a loaded checkpoint onto a teacher's ``backbone.*``/``neck.*`` keys
+    (and ``head.*``, the classifier, with ``with_head``).
 
     Args:
         checkpoint (Any): The loaded checkpoint (wrapped in ``state_dict`` or
             ``model``, or a plain state dict).
         fmt (str): One of :data:`FORMATS`, or ``'auto'`` to detect it.
             Defaults to ``'auto'``.
+        with_head (bool): Keep the classifier of a format that carries one
+            (for a teacher with a ``head``). Defaults to False.
 
     Returns:
         Tuple[Dict[str, Tensor], str]: The teacher state dict (an
@@ -203,6 +223,9 @@ def convert_to_teacher_state_dict(checkpoint: Any,
             f'unknown checkpoint format {fmt!r}; choose auto or one of '
             f'{", ".join(FORMATS)}')
     converted = _MAPPERS[fmt](state)
+    if not with_head:
+        converted = OrderedDict((k, v) for k, v in converted.items()
+                                if not k.startswith('head.'))
     if not any(k.startswith('backbone.') for k in converted):
         raise CheckpointError(
             f'no backbone weights found reading the checkpoint as {fmt} '
@@ -218,15 +241,12 @@ def convert_to_teacher_state_dict(checkpoint: Any,
 def _mismatch_message(fmt: str, filename: str, missing: List[str],
                       unexpected: List[str],
                       shapes: List[Tuple[str, tuple, tuple]],
-                      no_head: bool) -> str:
+                      lacking: List[str]) -> str:
     """One line explaining why a teacher checkpoint does not fit."""
     parts = [f'teacher checkpoint {filename} ({fmt} format) does not match '
              'the teacher model']
-    if no_head:
-        parts.append(
-            f'the {fmt} checkpoint has no projection head (neck) weights, so '
-            'configure the teacher without a neck (model.teacher.neck=None); '
-            'its embeddings are then the pooled backbone features')
+    for part in lacking:
+        parts.append(f'the {fmt} checkpoint has {_PART_HINTS[part]}')
     if missing:
         parts.append(f'{len(missing)} missing keys, e.g. {missing[:_SHOWN]}')
     if unexpected:
@@ -236,7 +256,7 @@ def _mismatch_message(fmt: str, filename: str, missing: List[str],
         shown = ', '.join(f'{k}: checkpoint {tuple(a)} vs model {tuple(b)}'
                           for k, a, b in shapes[:_SHOWN])
         parts.append(f'{len(shapes)} shape mismatches, e.g. {shown}')
-    if shapes or not no_head:
+    if shapes or not lacking:
         parts.append(
             "does the teacher config match the checkpoint's architecture? "
             'e.g. model.teacher.backbone.depth, model.teacher.neck type and '
@@ -250,7 +270,8 @@ def load_teacher_weights(teacher: nn.Module,
     """Load a teacher checkpoint of any supported format into ``teacher``.
 
     Args:
-        teacher (nn.Module): Module with ``backbone`` and optional ``neck``.
+        teacher (nn.Module): Module with ``backbone``, optional ``neck`` and
+            optional ``head``.
         filename (str): Path of the checkpoint file.
         strict (bool): Fail on missing or unexpected keys. Shape mismatches
             always fail. Defaults to True.
@@ -262,22 +283,26 @@ def load_teacher_weights(teacher: nn.Module,
         CheckpointError: The file cannot be read, its format is unknown, or
             its weights do not fit ``teacher``; the message says what to fix.
     """
-    state, fmt = convert_to_teacher_state_dict(load_checkpoint_file(filename))
     own = teacher.state_dict()
+
+    def has(keys, part: str) -> bool:
+        return any(k.startswith(part) for k in keys)
+
+    state, fmt = convert_to_teacher_state_dict(
+        load_checkpoint_file(filename), with_head=has(own, 'head.'))
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     shapes = [(k, v.shape, own[k].shape) for k, v in state.items()
               if k in own and v.shape != own[k].shape]
-    no_head = (any(k.startswith('neck.') for k in own)
-               and not any(k.startswith('neck.') for k in state))
+    lacking = [p for p in _PART_HINTS if has(own, p) and not has(state, p)]
     if shapes or (strict and (missing or unexpected)):
         raise CheckpointError(
             _mismatch_message(fmt, str(filename), missing, unexpected, shapes,
-                              strict and no_head))
+                              lacking if strict else []))
     if missing or unexpected:
         print_log(
             _mismatch_message(fmt, str(filename), missing, unexpected, [],
-                              no_head) + ' (loaded the rest, strict=False)',
+                              lacking) + ' (loaded the rest, strict=False)',
             logger='current', level=logging.WARNING)
     try:
         teacher.load_state_dict(state, strict=strict)

@@ -1,32 +1,39 @@
-"""A frozen teacher: backbone (+ projection neck) loaded from a checkpoint."""
-from typing import Optional
+"""A frozen teacher: an encoder loaded from a checkpoint, with named outputs.
+"""
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
-from mmpretrain.models.necks import SwAVNeck
 from torch import Tensor
 
+from mmseed.errors import CheckpointError, ConfigError
 from mmseed.registry import MODELS
-from mmseed.errors import CheckpointError
 from mmseed.utils.shapes import check_linear_input
 from .checkpoint_formats import load_teacher_weights
 
-__all__ = ['FrozenTeacher']
+__all__ = ['FrozenTeacher', 'TEACHER_OUTPUTS']
+
+# What a teacher can return, see FrozenTeacher.forward.
+TEACHER_OUTPUTS = ('feature', 'embedding', 'logits')
 
 
 @MODELS.register_module()
 class FrozenTeacher(BaseModule):
-    """A self-supervised network used as a fixed target.
+    """A pretrained network used as a fixed target.
 
-    Its weights come from ``checkpoint`` (any format that
-    :func:`load_teacher_weights` detects: official MoCo, SwAV, SimCLR in
+    Any encoder: a ``backbone``, optionally a projection ``neck`` (as the
+    teacher was trained, e.g. MoCo-v2's ``MoCoV2Neck``) and a classifier
+    ``head`` (e.g. ``LinearClsHead``, for methods that distil logits). Its
+    weights come from ``checkpoint``, in any format that
+    :func:`load_teacher_weights` detects (official MoCo, SwAV, SimCLR in
     torchvision layout, torchvision, mmpretrain/mmselfsup, mmseed). It never
     trains: parameters have ``requires_grad=False``, the forward runs under
     ``torch.inference_mode()`` (no autograd records, no version counters),
-    and the module stays in eval mode whatever
-    ``train()`` calls it receives, so BatchNorm statistics never change.
+    and the module stays in eval mode whatever ``train()`` calls it
+    receives, so BatchNorm statistics never change.
 
     The checkpoint is loaded by :meth:`init_weights`, which mmengine's runner
     calls before training (and which replaces any other initialisation), so
@@ -34,9 +41,13 @@ class FrozenTeacher(BaseModule):
 
     Args:
         backbone (dict): Backbone config, e.g. ``dict(type='ResNet', depth=50)``.
-        neck (dict, optional): Projection head as the teacher was trained,
-            e.g. MoCo-v2's ``MoCoV2Neck``. Without one the embedding is the
-            globally pooled last backbone feature.
+        neck (dict, optional): Projection head; it takes the backbone's
+            feature tuple and returns a tuple, as mmpretrain's necks do
+            (SwAV's through :class:`SwAVProjectionNeck`). Without one the
+            embedding is the pooled feature.
+        head (dict, optional): Classifier on the pooled feature, e.g.
+            ``dict(type='LinearClsHead', num_classes=1000, in_channels=2048)``;
+            needed for ``'logits'``.
         checkpoint (str, optional): Path of the teacher checkpoint. Required
             for training.
         init_cfg (dict, optional): Not used for the weights; kept for
@@ -46,14 +57,31 @@ class FrozenTeacher(BaseModule):
     def __init__(self,
                  backbone: dict,
                  neck: Optional[dict] = None,
+                 head: Optional[dict] = None,
                  checkpoint: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
+        self.head = MODELS.build(head) if head is not None else None
         self.checkpoint = checkpoint
         self.requires_grad_(False)
         self.train(False)
+
+    @classmethod
+    def check_config(cls, cfg: dict, key: str, setting) -> None:
+        """Check, before training, that the teacher's checkpoint exists.
+
+        Args:
+            cfg (dict): This teacher's config.
+            key (str): Its place in the config, e.g. ``model.teacher``.
+            setting (TrainingSetting): What the run is.
+        """
+        path = cfg.get('checkpoint')
+        if path and not Path(path).is_file():
+            raise ConfigError(
+                f'teacher checkpoint not found: {path}; train or download '
+                f'the teacher and set --cfg-options {key}.checkpoint=PATH')
 
     def init_weights(self) -> None:
         """Load the teacher's weights from ``checkpoint``."""
@@ -70,30 +98,64 @@ class FrozenTeacher(BaseModule):
         """Stay in eval mode: the teacher's BatchNorm statistics are fixed."""
         return super().train(False)
 
-    def forward(self, inputs: Tensor) -> Tensor:
-        """Embed a batch of images, under ``torch.inference_mode()``.
+    def forward(
+        self,
+        inputs: Tensor,
+        outputs: Union[str, Sequence[str]] = 'embedding'
+    ) -> Union[Tensor, Dict[str, Tensor]]:
+        """Run the teacher on a batch of images, under inference mode.
 
         Args:
             inputs (Tensor): Images, shape (N, C, H, W).
+            outputs (str | Sequence[str]): What to return, one or several
+                of ``'feature'`` (the globally pooled last backbone
+                feature, (N, C)), ``'embedding'`` (the neck's output, (N, D),
+                not normalised; the pooled feature without a neck) and
+                ``'logits'`` (the head's class scores, (N, classes)).
+                Defaults to ``'embedding'``.
 
         Returns:
-            Tensor: Embeddings, shape (N, D), not normalised; an ordinary
-            tensor that needs no gradient.
+            Tensor | dict[str, Tensor]: The output for one name, a dict for
+            several; ordinary tensors that need no gradient.
         """
+        names = (outputs, ) if isinstance(outputs, str) else tuple(outputs)
+        unknown = [n for n in names if n not in TEACHER_OUTPUTS]
+        if unknown:
+            raise ConfigError(f'the teacher has no output {unknown[0]!r}; '
+                              f'choose from {", ".join(TEACHER_OUTPUTS)}')
+        if 'logits' in names and self.head is None:
+            raise ConfigError(
+                'the teacher has no classifier head for logits: set '
+                'model.teacher.head (e.g. dict(type=\'LinearClsHead\', '
+                'num_classes=..., in_channels=...)) and a checkpoint that '
+                'has its weights')
         with torch.inference_mode():
-            embeddings = self._embed(inputs)
+            found = self._outputs(inputs, names)
         # Inference tensors may not be saved for a backward pass or changed
-        # in place outside inference mode; a copy of the (N, D) output
+        # in place outside inference mode; a copy of each (N, D) output
         # (negligible next to the forward) is an ordinary tensor.
-        return embeddings.clone()
+        found = {name: found[name].clone() for name in names}
+        return found[outputs] if isinstance(outputs, str) else found
 
-    def _embed(self, inputs: Tensor) -> Tensor:
+    def _outputs(self, inputs: Tensor, names: Sequence[str]) -> dict:
         feats = self.backbone(inputs)
-        if self.neck is None:
-            return F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)
-        check_linear_input(self.neck, feats[-1], 'model.teacher.neck')
-        if isinstance(self.neck, SwAVNeck):
-            # SwAVNeck takes a list of per-crop feature tuples and returns a
-            # tensor; the other necks take one tuple and return a tuple.
-            return self.neck([feats])
-        return self.neck(feats)[0]
+        found = {}
+        if 'feature' in names or 'logits' in names or self.neck is None:
+            found['feature'] = F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)
+        if 'embedding' in names:
+            if self.neck is None:
+                found['embedding'] = found['feature']
+            else:
+                check_linear_input(self.neck, feats[-1], 'model.teacher.neck')
+                embedding = self.neck(feats)
+                if not isinstance(embedding, (tuple, list)):
+                    raise ConfigError(
+                        f'model.teacher.neck ({type(self.neck).__name__}) '
+                        f'returned a {type(embedding).__name__}: a teacher '
+                        'neck takes the backbone\'s feature tuple and '
+                        'returns a tuple, as mmpretrain\'s necks do; use '
+                        'one that does or an adapter')
+                found['embedding'] = embedding[0]
+        if 'logits' in names:
+            found['logits'] = self.head((found['feature'], ))
+        return found

@@ -1,0 +1,3 @@
+from .swav_projection_neck import SwAVProjectionNeck
+
+__all__ = ['SwAVProjectionNeck']
