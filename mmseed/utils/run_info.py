@@ -84,19 +84,30 @@ def cpu_model(cpuinfo: str = '/proc/cpuinfo') -> str:
 
 
 def machine_info() -> dict:
-    """Hostname, CPU model, CPU cores, CUDA version and GPU names."""
+    """The machine a run used: hostname, platform, CPU model, logical cores
+    and those this process may use, torch's intra-op threads, GPU names, and
+    the CUDA and cuDNN versions (None without CUDA)."""
     gpus = []
-    if torch.cuda.is_available():
+    cuda = torch.cuda.is_available()
+    if cuda:
         gpus = [
             torch.cuda.get_device_name(i)
             for i in range(torch.cuda.device_count())
         ]
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count()
     return dict(
         hostname=socket.gethostname(),
+        platform=platform.platform(),
         cpu=cpu_model(),
         cpu_cores=os.cpu_count(),
+        cpu_cores_usable=usable,
+        torch_threads=torch.get_num_threads(),
         gpus=gpus,
-        cuda=torch.version.cuda)
+        cuda=torch.version.cuda,
+        cudnn=torch.backends.cudnn.version() if cuda else None)
 
 
 def git_state(repo: Path = REPO_ROOT) -> Optional[dict]:

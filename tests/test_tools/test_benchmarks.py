@@ -3,6 +3,8 @@ iterations on CPU (CIFAR configs, batch 4): the reports are complete and
 consistent, and the plain PyTorch loop computes what mmseed computes."""
 import json
 import math
+import re
+import sys
 
 import pytest
 import torch
@@ -129,8 +131,10 @@ def test_throughput_mobilenet_channels_last_repeats(tmp_path):
 
 @pytest.mark.parametrize('extra, message', [
     (['--amp', 'bf16'], '--amp bf16 needs --device cuda'),
+    # The model's own config check (mmseed.utils.config_check), run on the
+    # timed model with the benchmark's batch.
     (['--method', 'moco', '--batch-size', '3'],
-     'divides its queue length 4096'),
+     'a batch size that divides 4096'),
     (['--iters', '0'], '--iters and --repeats must be at least 1'),
     (['--repeats', '0'], '--iters and --repeats must be at least 1'),
 ])
@@ -142,6 +146,48 @@ def test_throughput_bad_arguments_are_one_line_errors(tmp_path, extra,
     assert 'Traceback' not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith('error: ') and message in last
+
+
+def test_the_shared_tool_names_no_method():
+    """Methods live in reference_steps/: throughput.py names none of them
+    (its only 'seed' is the random seed)."""
+    source = (REPO / 'tools' / 'benchmarks' / 'throughput.py').read_text()
+    source = source.replace('mmseed', '')
+    assert not re.search(r'moco|swav', source, re.IGNORECASE)
+    assert 'SEED' not in source
+    words = {w.lower() for w in re.findall(r'\w*seed\w*', source, re.I)}
+    assert words <= {'seed', 'manual_seed'}, words
+    assert not re.search(r"""['"]seed['"]""", source)
+
+
+def test_a_reference_step_dropped_into_the_folder_is_timed(
+        bench, tmp_path, monkeypatch, capsys):
+    """A new module in the reference steps' folder is a --method, with no
+    edit of throughput.py (here a copy of seed.py in a second folder of the
+    package's search path)."""
+    throughput, _ = bench
+    steps = sys.modules['reference_steps']
+    folder = tmp_path / 'steps'
+    folder.mkdir()
+    (folder / 'seedcopy.py').write_text(
+        (REPO / 'tools/benchmarks/reference_steps/seed.py').read_text())
+    monkeypatch.setattr(steps, '__path__', [*steps.__path__, str(folder)])
+    monkeypatch.setitem(SPLIT_PARTS, 'seedcopy', SPLIT_PARTS['seed'])
+    assert steps.available_methods() == ['moco', 'seed', 'seedcopy']
+    out = tmp_path / 'r.json'
+    try:
+        throughput.main([
+            str(REPO / SEED_R18W05), '--method', 'seedcopy', '--device',
+            'cpu', '--batch-size', '4', '--warmup', '0', '--iters', '1',
+            '--split-iters', '1', '--out', str(out)])
+    finally:
+        sys.modules.pop('reference_steps.seedcopy', None)
+    report = json.loads(out.read_text())
+    check_report(report, capsys.readouterr().out, ('seedcopy', ),
+                 loss_rtol=1e-5)
+    assert report['settings']['methods'] == ['seedcopy']
+    assert 'seedcopy: the teacher has random weights (no checkpoint)' in \
+        report['settings']['notes']
 
 
 def test_split_arithmetic(bench):

@@ -1,69 +1,40 @@
-"""What the benchmark scripts share: the machine description, Markdown rows
-and the JSON report. Imported by the scripts beside it (``throughput.py``,
-``data_throughput.py``), which Python finds because a script's own folder is
-first on ``sys.path``."""
+"""What the benchmark scripts share: the machine description, Markdown rows,
+the JSON report and config reading. Imported by the scripts beside it
+(``throughput.py``, ``data_throughput.py``) and the reference steps, which
+Python finds because a script's own folder is first on ``sys.path``."""
 import json
-import os
-import platform
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
-import torch
+from mmseed.utils.run_info import machine_info as run_machine_info
+from mmseed.utils.run_info import package_versions
 
-__all__ = ['cpu_model', 'machine_info', 'markdown_table', 'write_json']
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux), or what
-    :func:`platform.processor` says elsewhere."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
-
-
-def _version(module_name: str) -> Optional[str]:
-    try:
-        module = __import__(module_name)
-    except ImportError:
-        return None
-    return getattr(module, '__version__', None)
+__all__ = ['machine_info', 'markdown_table', 'type_name', 'write_json']
 
 
 def machine_info() -> Dict[str, object]:
     """Describe the machine and software a measurement ran on.
 
     Returns:
-        Dict[str, object]: CPU model, logical cores, the cores this process
-        may use, torch's intra-op threads, the GPU (name, count; None without
-        CUDA), and the versions of Python, torch, CUDA, cuDNN, mmengine,
-        mmpretrain and mmseed.
+        Dict[str, object]: :func:`mmseed.utils.run_info.machine_info` (CPU
+        model, logical and usable cores, torch's intra-op threads, GPUs,
+        CUDA, cuDNN) with the first GPU as ``gpu`` (None without CUDA) and
+        their number as ``gpu_count``, and
+        :func:`mmseed.utils.run_info.package_versions` (Python, torch,
+        mmengine, mmpretrain, mmseed, ...).
     """
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count()
-    cuda = torch.cuda.is_available()
-    return dict(
-        cpu=cpu_model(),
-        cpu_cores=os.cpu_count(),
-        cpu_cores_usable=usable,
-        torch_threads=torch.get_num_threads(),
-        gpu=torch.cuda.get_device_name(0) if cuda else None,
-        gpu_count=torch.cuda.device_count() if cuda else 0,
-        platform=platform.platform(),
-        python=platform.python_version(),
-        torch=torch.__version__,
-        cuda=torch.version.cuda if cuda else None,
-        cudnn=torch.backends.cudnn.version() if cuda else None,
-        mmengine=_version('mmengine'),
-        mmpretrain=_version('mmpretrain'),
-        mmseed=_version('mmseed'),
-    )
+    info = run_machine_info()
+    gpus = info['gpus']
+    return dict(info, gpu=gpus[0] if gpus else None, gpu_count=len(gpus),
+                **package_versions())
+
+
+def type_name(module_cfg: Any) -> str:
+    """The bare ``type`` of a config node (``'mmpretrain.MoCo'``: ``MoCo``;
+    a class: its name; no type: '')."""
+    kind = module_cfg.get('type', '') if isinstance(module_cfg, dict) else ''
+    return kind.rsplit('.', 1)[-1] if isinstance(kind, str) else \
+        getattr(kind, '__name__', '')
 
 
 def markdown_table(header: Sequence[str], rows: List[Sequence]) -> str:

@@ -1,6 +1,6 @@
 """Training throughput of mmseed against a plain PyTorch loop, in one run.
 
-``python tools/benchmarks/throughput.py CONFIG [--method seed moco]
+``python tools/benchmarks/throughput.py CONFIG [--method NAME [NAME ...]]
 [--device cpu|cuda] [--batch-size N] [--iters N] [--warmup N] [--repeats N]
 [--amp bf16|none] [--channels-last] [--out results.json]``
 
@@ -15,24 +15,26 @@ is left out; ``data_throughput.py`` measures that):
   the config (``AmpOptimWrapper`` in bf16 with ``--amp bf16``), the data
   pre-processor, the config's default hooks (without checkpointing), custom
   hooks, logger and visualizer.
-* **plain**: a hand-written PyTorch loop of the same computation on the same
+* **plain**: a hand-written PyTorch step of the same computation on the same
   modules (taken from the built model, reset to the weights the mmseed path
-  started from): teacher forward under ``inference_mode``, student forward and
-  backward, the same optimizer and hyper-parameters, the queue update, and
-  :func:`mmseed.models.losses.seed_loss.seed_loss`.
+  started from), with the same optimizer and hyper-parameters.
 
-``--method seed`` times SEED (the config's model); ``--method moco`` times the
-student's own MoCo-v2 step (mmseed's ``MoCoV2``, mmpretrain's ``MoCo`` with
-the key encoder first, with the SEED config's student backbone, neck, queue
-and optimizer; a MoCo config is used as it is).
+This file is the shared part: arguments, synthetic data, the clocks, both
+paths' loops, repeats and the report. What is particular to a method lives in
+its module ``reference_steps/NAME.py`` (``--method NAME``): the model it
+times (built from the config), its plain step, the sections of its model to
+time and its notes; ``reference_steps/__init__.py`` describes that interface.
+The methods are the modules found there; ``--method`` defaults to those whose
+model types include the config's.
 
 Each path runs ``--warmup`` untimed steps, ``--iters`` steps timed as a whole
 (images/s), then ``--split-iters`` steps timed section by section (on CUDA with
 a synchronisation around each section, which is why they are separate): data
-(loading the batch, to device, pre-processing) / teacher forward (MoCo: key
-encoder momentum update and forward) / student forward, backward and optimizer
-step / queue update / other (the rest of the iteration: hooks, logging).
-The teacher has random weights (no checkpoint is needed to time it).
+(loading the batch, to device, pre-processing) / target (the method's target
+network: e.g. a frozen teacher's forward, or a momentum encoder's update and
+forward; the report names it after the method) / student forward, backward
+and optimizer step / queue update / other (the rest of the iteration: hooks,
+logging).
 
 With ``--repeats R`` both paths run R times, the first path alternating
 (mmseed, plain, mmseed, ...), so a slow drift in the machine's speed (a shared
@@ -57,10 +59,10 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -70,39 +72,32 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 import mmseed  # noqa: F401  (applies the compatibility patches)
-from mmseed.models.losses.seed_loss import seed_loss
+from mmseed.errors import ConfigError
 from mmseed.utils import register_all_modules
 from mmseed.utils.cli import run_with_clear_errors
-from mmseed.utils.config_check import ConfigError
+from mmseed.utils.config_check import check_model_config
 
-from bench_utils import machine_info, markdown_table, write_json
+from bench_utils import machine_info, markdown_table, type_name, write_json
+from reference_steps import available_methods, load_method
 
 __all__ = [
     'SectionClock', 'PeakMemory', 'SyntheticViews', 'RunnerTimer',
-    'PlainSEED', 'PlainMoCo', 'benchmark', 'main'
+    'PlainPreprocess', 'plain_optimizer', 'method_model', 'benchmark', 'main'
 ]
 
-METHODS = ('seed', 'moco')
-# The section a method's target network (SEED's teacher, MoCo's momentum
-# key encoder) is timed under.
-TARGET_SECTION = dict(seed='teacher', moco='key_encoder')
 SPLIT_KEYS = ('data', 'target', 'student', 'queue', 'other')
-# The student's own MoCo-v2 (Chen et al., 2020, arXiv:2003.04297), as
-# configs/mocov2/mocov2_r50_8xb32-200e_in1k.py: key encoder momentum 0.999
-# (mmpretrain's momentum is 1 - m) and temperature 0.2.
-MOCO_MOMENTUM = 0.001
-MOCO_TEMPERATURE = 0.2
+PATHS = ('mmseed', 'plain')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Training images/s of mmseed against a plain PyTorch '
         'loop of the same computation')
-    parser.add_argument('config', help='a SEED (or MoCo) config file')
+    parser.add_argument('config', help='a config file')
     parser.add_argument(
-        '--method', nargs='+', choices=METHODS, default=['seed'],
-        help='what to time: the config\'s SEED step and/or the student\'s '
-        'own MoCo-v2 step (default: seed)')
+        '--method', nargs='+', choices=available_methods(),
+        help='the reference steps to time (tools/benchmarks/reference_steps;'
+        ' default: those of the config\'s model type)')
     parser.add_argument(
         '--device', choices=['cpu', 'cuda'],
         default='cuda' if torch.cuda.is_available() else 'cpu',
@@ -364,25 +359,13 @@ class RunnerTimer(Hook):
             self._last = now
 
 
-def install_seed_sections(model: nn.Module, clock: SectionClock) -> None:
-    """Time SEED's train step, pre-processing, teacher and queue update."""
+def install_sections(model: nn.Module, clock: SectionClock,
+                     method: ModuleType) -> None:
+    """Time the model's train step and data pre-processing, then the
+    method's own sections (its target network and queue update)."""
     clock.wrap(model, 'train_step', 'train_step')
     clock.wrap(model.data_preprocessor, 'forward', 'preprocess')
-    clock.wrap(model.teacher, 'forward', 'target')
-    clock.wrap(model.queue, 'enqueue', 'queue')
-
-
-def install_moco_sections(model: nn.Module, clock: SectionClock) -> None:
-    """Time MoCo's train step, pre-processing, key encoder (momentum update
-    and forward) and queue update."""
-    clock.wrap(model, 'train_step', 'train_step')
-    clock.wrap(model.data_preprocessor, 'forward', 'preprocess')
-    # MoCoV2 fuses the momentum update; mmpretrain's MoCo calls the EMA's.
-    clock.wrap(*((model, '_momentum_update')
-                 if hasattr(model, '_momentum_update') else
-                 (model.encoder_k, 'update_parameters')), 'target')
-    clock.wrap(model.encoder_k, 'forward', 'target')
-    clock.wrap(model, '_dequeue_and_enqueue', 'queue')
+    method.install_sections(model, clock)
 
 
 class PlainPreprocess:
@@ -434,196 +417,17 @@ def plain_optimizer(optim_cfg: ConfigDict,
     return getattr(torch.optim, name)(params, **kwargs)
 
 
-def _autocast(device: torch.device, amp: bool):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
-
-
-class PlainSEED:
-    """One SEED training step in plain PyTorch, on a built model's modules.
-
-    Teacher forward under ``inference_mode``; student forward,
-    :func:`seed_loss` against the queue, backward, optimizer step; then the
-    batch's normalised teacher embeddings replace the oldest queue entries.
-
-    Args:
-        model (nn.Module): The built (and initialised) SEED model.
-        preprocess (PlainPreprocess): Batch to normalised device tensor.
-        optimizer (torch.optim.Optimizer): Over the student's parameters.
-        clock (SectionClock): Times the sections.
-        amp (bool): bf16 autocast around the forwards.
-    """
-
-    def __init__(self, model: nn.Module, preprocess: PlainPreprocess,
-                 optimizer: torch.optim.Optimizer, clock: SectionClock,
-                 amp: bool) -> None:
-        self.backbone, self.neck = model.backbone, model.neck
-        self.teacher = model.teacher
-        self.student_temp = model.loss_module.student_temp
-        self.teacher_temp = model.loss_module.teacher_temp
-        self.queue = model.queue.embeddings.detach().clone()
-        self.ptr = int(model.queue.ptr)
-        self.preprocess, self.optimizer = preprocess, optimizer
-        self.clock = clock
-        self.autocast = functools.partial(_autocast, preprocess.device, amp)
-        self.backbone.train()
-        self.neck.train()
-
-    def teacher_embed(self, x: Tensor) -> Tensor:
-        feats = self.teacher.backbone(x)
-        if self.teacher.neck is None:
-            return F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)
-        return self.teacher.neck(feats)[0]
-
-    def enqueue(self, embeddings: Tensor) -> None:
-        count, size = embeddings.shape[0], self.queue.shape[0]
-        if (self.ptr + count) <= size:
-            self.queue[self.ptr:self.ptr + count] = embeddings
-        else:
-            index = (self.ptr + torch.arange(count)) % size
-            self.queue[index.to(self.queue.device)] = embeddings
-        self.ptr = (self.ptr + count) % size
-
-    def __call__(self, batches: Iterator[List[Tensor]]) -> Tensor:
-        section = self.clock.section
-        with section('data'):
-            x = self.preprocess(next(batches)[0])
-        with section('target'):
-            with torch.inference_mode(), self.autocast():
-                teacher = self.teacher_embed(x)
-            teacher = teacher.clone()  # an ordinary tensor, as mmseed's
-        with section('student'):
-            with self.autocast():
-                student = self.neck(self.backbone(x))[0]
-            loss = seed_loss(student, teacher, self.queue, self.student_temp,
-                             self.teacher_temp)
-            loss.backward()
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
-        with section('queue'), torch.no_grad():
-            self.enqueue(F.normalize(teacher.float(), dim=1))
-        return loss.detach()
-
-
-class PlainMoCo:
-    """One MoCo-v2 training step in plain PyTorch, on a built MoCo model's
-    modules (the key encoder is ``model.encoder_k.module``).
-
-    Key encoder momentum update and forward under ``no_grad``; query forward,
-    InfoNCE against the queue, backward, optimizer step; then the keys replace
-    the oldest queue entries. The key encoder starts as a copy of the query
-    encoder, as mmpretrain's first momentum update makes it.
-
-    Args:
-        model (nn.Module): The built (and initialised) MoCo model.
-        preprocess (PlainPreprocess): Batch to normalised device tensor.
-        optimizer (torch.optim.Optimizer): Over the query encoder's
-            parameters.
-        clock (SectionClock): Times the sections.
-        amp (bool): bf16 autocast around the forwards.
-    """
-
-    def __init__(self, model: nn.Module, preprocess: PlainPreprocess,
-                 optimizer: torch.optim.Optimizer, clock: SectionClock,
-                 amp: bool) -> None:
-        self.backbone, self.neck = model.backbone, model.neck
-        self.key = model.encoder_k.module
-        self.momentum = model.encoder_k.momentum
-        self.temperature = model.head.temperature
-        self.query_params = [*self.backbone.parameters(),
-                             *self.neck.parameters()]
-        self.key_params = list(self.key.parameters())
-        with torch.no_grad():
-            for key, query in zip(self.key_params, self.query_params):
-                key.copy_(query)
-        self.queue = model.queue.detach().clone()  # (D, K)
-        self.ptr = int(model.queue_ptr)
-        self.preprocess, self.optimizer = preprocess, optimizer
-        self.clock = clock
-        self.autocast = functools.partial(_autocast, preprocess.device, amp)
-        self.labels: Optional[Tensor] = None
-        for module in (self.backbone, self.neck, self.key):
-            module.train()
-
-    def __call__(self, batches: Iterator[List[Tensor]]) -> Tensor:
-        section = self.clock.section
-        with section('data'):
-            im_q, im_k = (self.preprocess(v) for v in next(batches))
-        with section('target'), torch.no_grad():
-            # key = (1 - momentum) * key + momentum * query
-            torch._foreach_mul_(self.key_params, 1 - self.momentum)
-            torch._foreach_add_(self.key_params, self.query_params,
-                                alpha=self.momentum)
-            with self.autocast():
-                k = F.normalize(self.key(im_k)[0], dim=1)
-        with section('student'):
-            with self.autocast():
-                q = F.normalize(self.neck(self.backbone(im_q))[0], dim=1)
-                pos = torch.einsum('nc,nc->n', q, k).unsqueeze(-1)
-                neg = torch.einsum('nc,ck->nk', q, self.queue)
-                logits = torch.cat((pos, neg), dim=1) / self.temperature
-                if self.labels is None or len(self.labels) != len(q):
-                    self.labels = torch.zeros(len(q), dtype=torch.long,
-                                              device=q.device)
-                loss = F.cross_entropy(logits, self.labels)
-            loss.backward()
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
-        with section('queue'), torch.no_grad():
-            count = k.shape[0]
-            self.queue[:, self.ptr:self.ptr + count] = k.T
-            self.ptr = (self.ptr + count) % self.queue.shape[1]
-        return loss.detach()
-
-
-def _type_name(module_cfg: dict) -> str:
-    name = module_cfg.get('type', '')
-    return name.split('.')[-1] if isinstance(name, str) else name.__name__
-
-
-def method_model(cfg: Config, method: str) -> ConfigDict:
-    """The model config a method is timed with.
-
-    ``seed``: the config's SEED model, with a teacher that needs no
-    checkpoint. ``moco``: the config's model if it is MoCo, else mmseed's
-    MoCoV2 with the SEED config's student (backbone, neck), queue length,
-    embedding width and data pre-processor.
-    """
-    model = ConfigDict(cfg.model.to_dict())
-    kind = _type_name(model)
-    if method == 'seed':
-        if kind != 'SEED':
-            raise ConfigError(f'--method seed needs a SEED config; '
-                              f'model.type is {kind} (use --method moco)')
-        if model.get('num_patches', 0):
-            raise ConfigError('the plain reference loop does not implement '
-                              'SEED\'s small-patch variant (num_patches > 0)')
-        if _type_name(model.teacher.get('neck') or {}) == 'SwAVNeck':
-            raise ConfigError('the plain reference loop does not implement '
-                              'SwAV teacher necks')
-        model.teacher.checkpoint = None
-        return model
-    if kind in ('MoCo', 'MoCoV2'):
-        return model
-    if kind != 'SEED':
-        raise ConfigError(f'--method moco needs a SEED or MoCo config; '
-                          f'model.type is {kind}')
-    return ConfigDict(
-        type='MoCoV2',
-        queue_len=model.get('queue_len', 65536),
-        feat_dim=model.get('feat_dim', 128),
-        momentum=MOCO_MOMENTUM,
-        data_preprocessor=model.get('data_preprocessor'),
-        backbone=model.backbone,
-        neck=model.neck,
-        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
-                  temperature=MOCO_TEMPERATURE))
+def method_model(cfg: Config, name: str) -> ConfigDict:
+    """The model config method ``name`` is timed with (its
+    ``model_config``)."""
+    return load_method(name).model_config(cfg)
 
 
 def crop_size(cfg: Config) -> Optional[Tuple[int, int]]:
     """(H, W) of the first ``RandomResizedCrop`` in the train pipeline."""
     def find(node):
         if isinstance(node, dict):
-            if _type_name(node).endswith('RandomResizedCrop'):
+            if type_name(node).endswith('RandomResizedCrop'):
                 return node.get('scale')
             values = node.values()
         elif isinstance(node, (list, tuple)):
@@ -644,19 +448,6 @@ def crop_size(cfg: Config) -> Optional[Tuple[int, int]]:
     return None
 
 
-def use_random_teacher(model: nn.Module) -> None:
-    """Give the SEED teacher random weights instead of its checkpoint.
-
-    The teacher's modules get their own initialisation (e.g. Kaiming for a
-    ResNet); the teacher is then marked initialised, the flag mmengine's
-    ``init_weights`` checks, so the runner does not ask for the checkpoint.
-    """
-    for child in model.teacher.children():
-        if hasattr(child, 'init_weights'):
-            child.init_weights()
-    model.teacher._is_init = True
-
-
 def _split(totals: Dict[str, float], count: int,
            framework: bool) -> Optional[Dict[str, float]]:
     """Mean milliseconds per section over ``count`` iterations."""
@@ -675,12 +466,13 @@ def _split(totals: Dict[str, float], count: int,
     return split
 
 
-def _result(method: str, path: str, driver: str, batch: int, iters: int,
-            elapsed: float, split: Optional[dict], peak_mib: float,
-            loss0: Tensor) -> dict:
+def _result(method: str, target: str, path: str, driver: str, batch: int,
+            iters: int, elapsed: float, split: Optional[dict],
+            peak_mib: float, loss0: Tensor) -> dict:
     if split is not None:
-        split = {(TARGET_SECTION[method] if key == 'target' else key):
-                 split[key] for key in SPLIT_KEYS}
+        # The target network's section takes the method's name for it.
+        split = {(target if key == 'target' else key): split[key]
+                 for key in SPLIT_KEYS}
     return dict(
         method=method,
         path=path,
@@ -717,7 +509,7 @@ def _release(device: torch.device) -> None:
         torch.cuda.empty_cache()
 
 
-def run_mmseed(cfg: Config, method: str, model_cfg: ConfigDict,
+def run_mmseed(cfg: Config, name: str, model_cfg: ConfigDict,
                dataset: SyntheticViews, args: argparse.Namespace,
                memory: PeakMemory) -> Tuple[dict, nn.Module, dict]:
     """Train ``model_cfg`` with mmengine's Runner on ``dataset``.
@@ -726,11 +518,12 @@ def run_mmseed(cfg: Config, method: str, model_cfg: ConfigDict,
         Tuple[dict, nn.Module, dict]: The result, the trained model, and its
         weights as they were before the first step.
     """
+    method = load_method(name)
     device = torch.device(args.device)
     clock = SectionClock(device)
-    install = dict(seed=install_seed_sections, moco=install_moco_sections)
-    timer = RunnerTimer(clock, args.warmup, args.iters,
-                        functools.partial(install[method], clock=clock))
+    timer = RunnerTimer(
+        clock, args.warmup, args.iters,
+        functools.partial(install_sections, clock=clock, method=method))
     loader = ConfigDict(cfg.train_dataloader.to_dict())
     loader.update(
         dataset=dataset, batch_size=args.batch_size, num_workers=args.workers,
@@ -752,7 +545,7 @@ def run_mmseed(cfg: Config, method: str, model_cfg: ConfigDict,
         runner = Runner(
             model=model_cfg,
             work_dir=work_dir,
-            experiment_name=f'throughput_{method}',
+            experiment_name=f'throughput_{name}',
             train_dataloader=loader,
             train_cfg=dict(type='IterBasedTrainLoop',
                            max_iters=args.warmup + args.iters +
@@ -769,8 +562,7 @@ def run_mmseed(cfg: Config, method: str, model_cfg: ConfigDict,
             default_scope=cfg.get('default_scope', 'mmseed'),
             randomness=dict(seed=args.seed))
         model = runner.model
-        if method == 'seed':
-            use_random_teacher(model)
+        method.prepare(model)
         if args.channels_last:
             # mmengine has no config switch for the memory format.
             model.to(memory_format=torch.channels_last)
@@ -780,18 +572,20 @@ def run_mmseed(cfg: Config, method: str, model_cfg: ConfigDict,
     clock.unwrap()
     del runner
     _release(device)
-    result = _result(method, 'mmseed', 'mmengine Runner, IterBasedTrainLoop',
-                     args.batch_size, args.iters, timer.elapsed,
+    result = _result(name, method.TARGET, 'mmseed',
+                     'mmengine Runner, IterBasedTrainLoop', args.batch_size,
+                     args.iters, timer.elapsed,
                      _split(clock.totals, args.split_iters, framework=True),
                      peak, timer.loss0)
     return result, model, timer.snapshot
 
 
-def run_plain(method: str, model: nn.Module, snapshot: dict,
+def run_plain(name: str, model: nn.Module, snapshot: dict,
               model_cfg: ConfigDict, cfg: Config, dataset: SyntheticViews,
               args: argparse.Namespace, memory: PeakMemory) -> dict:
-    """Train the modules of ``model``, reset to ``snapshot``, with a plain
-    PyTorch loop on ``dataset``."""
+    """Train the modules of ``model``, reset to ``snapshot``, with the
+    method's plain step on ``dataset``."""
+    method = load_method(name)
     device = torch.device(args.device)
     model.load_state_dict(snapshot)
     del snapshot
@@ -807,10 +601,11 @@ def run_plain(method: str, model: nn.Module, snapshot: dict,
                  for key in ('to_rgb', 'bgr_to_rgb', 'rgb_to_bgr'))
     preprocess = PlainPreprocess(model.data_preprocessor, to_rgb, device,
                                  args.channels_last)
-    params = [*model.backbone.parameters(), *model.neck.parameters()]
-    optimizer = plain_optimizer(cfg.optim_wrapper, params)
-    step_cls = dict(seed=PlainSEED, moco=PlainMoCo)[method]
-    step = step_cls(model, preprocess, optimizer, clock, args.amp == 'bf16')
+    step = method.PlainStep(
+        model, preprocess,
+        functools.partial(plain_optimizer, cfg.optim_wrapper), clock,
+        functools.partial(torch.autocast, device.type, dtype=torch.bfloat16,
+                          enabled=args.amp == 'bf16'))
     batches = iter(
         DataLoader(dataset, batch_size=args.batch_size, shuffle=False,
                    num_workers=args.workers, collate_fn=stack_views,
@@ -832,12 +627,19 @@ def run_plain(method: str, model: nn.Module, snapshot: dict,
         step(batches)
         clock.add('iteration', clock.now() - begin)
     peak = memory.read_mib()
-    del step, optimizer, batches
+    del step, batches
     _release(device)
-    return _result(method, 'plain', 'plain PyTorch loop', args.batch_size,
-                   args.iters, elapsed,
+    return _result(name, method.TARGET, 'plain', 'plain PyTorch loop',
+                   args.batch_size, args.iters, elapsed,
                    _split(clock.totals, args.split_iters, framework=False),
                    peak, loss0)
+
+
+def default_methods(cfg: Config) -> List[str]:
+    """The methods whose ``MODEL_TYPES`` include the config's model type."""
+    kind = type_name(cfg.get('model') or {})
+    return [name for name in available_methods()
+            if kind in load_method(name).MODEL_TYPES]
 
 
 def _check_args(args: argparse.Namespace, cfg: Config) -> None:
@@ -866,18 +668,25 @@ def _check_args(args: argparse.Namespace, cfg: Config) -> None:
             raise ConfigError('no RandomResizedCrop in the config\'s train '
                               'pipeline to take the image size from; set '
                               '--image-size')
-    if 'seed' in args.method:
-        queue_len = method_model(cfg, 'seed').get('queue_len', 65536)
-        if queue_len < args.batch_size:
-            raise ConfigError(f'SEED\'s queue ({queue_len}) must hold at '
-                              f'least one batch; got --batch-size '
-                              f'{args.batch_size}')
-    if 'moco' in args.method:
-        queue_len = method_model(cfg, 'moco').get('queue_len', 65536)
-        if queue_len % args.batch_size:
-            raise ConfigError(f'MoCo needs a batch size that divides its '
-                              f'queue length {queue_len}; got '
-                              f'--batch-size {args.batch_size}')
+    if not args.method:
+        args.method = default_methods(cfg)
+        if not args.method:
+            raise ConfigError(
+                f'no reference step times model.type '
+                f'{type_name(cfg.get("model") or {})!r}; choose one with '
+                f'--method ({", ".join(available_methods())})')
+    for name in args.method:
+        # The model each method times, with the benchmark's batch: the
+        # config checks training would run (e.g. queue length against the
+        # batch) apply to it.
+        timed = copy.deepcopy(cfg)
+        timed.model = method_model(cfg, name)
+        timed.merge_from_dict({'train_dataloader.batch_size': args.batch_size})
+        check_model_config(timed)
+
+
+def _step_ratio_key(name: str, other: str) -> str:
+    return f'{name}_step_over_{other}_step'
 
 
 def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
@@ -885,8 +694,8 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
 
     Returns:
         dict: The report: machine, settings, results (one per method and
-        path), mmseed/plain images/s ratios, and the SEED/MoCo step-time
-        ratio of each path when both methods ran.
+        path), mmseed/plain images/s ratios, and with several methods, each
+        path's step-time ratio of the first method over each other one.
     """
     _check_args(args, cfg)
     device = torch.device(args.device)
@@ -895,16 +704,16 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
     memory = PeakMemory(device)
     results, ratios, rounds, loss_gaps = [], {}, {}, {}
     total_iters = args.warmup + args.iters + args.split_iters
-    for method in args.method:
-        print(f'timing {method}: mmseed and plain, {args.repeats} round(s)'
+    for name in args.method:
+        print(f'timing {name}: mmseed and plain, {args.repeats} round(s)'
               ' ...', file=sys.stderr, flush=True)
-        model_cfg = method_model(cfg, method)
+        model_cfg = method_model(cfg, name)
         # One batch more than the steps: the epoch does not end inside the
         # timed steps, so mmengine's end-of-epoch log (whose first call sets
         # up the visualizer's writers, ~0.1 s) is not timed as a step.
         dataset = SyntheticViews(
             length=args.batch_size * (total_iters + 1), pool=args.batch_size,
-            num_views=2 if method == 'moco' else 1, size=args.size,
+            num_views=load_method(name).NUM_VIEWS, size=args.size,
             seed=args.seed)
         framework_runs, plain_runs = [], []
         model = snapshot = None
@@ -913,26 +722,36 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
             # speed does not favour one of them.
             plain_first = round_ % 2 == 1
             if plain_first:
-                plain_runs.append(run_plain(method, model, snapshot,
-                                            model_cfg, cfg, dataset, args,
-                                            memory))
+                plain_runs.append(run_plain(name, model, snapshot, model_cfg,
+                                            cfg, dataset, args, memory))
             del model
             _release(device)
-            framework, model, snapshot = run_mmseed(cfg, method, model_cfg,
+            framework, model, snapshot = run_mmseed(cfg, name, model_cfg,
                                                     dataset, args, memory)
             framework_runs.append(framework)
             if not plain_first:
-                plain_runs.append(run_plain(method, model, snapshot,
-                                            model_cfg, cfg, dataset, args,
-                                            memory))
+                plain_runs.append(run_plain(name, model, snapshot, model_cfg,
+                                            cfg, dataset, args, memory))
         del model, snapshot, dataset
         _release(device)
         results += [_combine(framework_runs), _combine(plain_runs)]
-        rounds[method] = [f['images_per_s'] / p['images_per_s']
-                          for f, p in zip(framework_runs, plain_runs)]
-        ratios[method] = statistics.median(rounds[method])
-        loss_gaps[method] = abs(framework_runs[0]['loss_step0'] -
-                                plain_runs[0]['loss_step0'])
+        rounds[name] = [f['images_per_s'] / p['images_per_s']
+                        for f, p in zip(framework_runs, plain_runs)]
+        ratios[name] = statistics.median(rounds[name])
+        loss_gaps[name] = abs(framework_runs[0]['loss_step0'] -
+                              plain_runs[0]['loss_step0'])
+    notes = [
+        'inputs: synthetic uint8 images at the crop size, through each '
+        'path\'s DataLoader (mmseed: the config\'s collate); augmentation is '
+        'not included (see data_throughput.py)',
+        'images/s counts images, not views',
+        'bf16: mmseed uses AmpOptimWrapper (mmengine always adds a dynamic '
+        'GradScaler); the plain loop uses autocast alone',
+        'channels-last: mmseed converts the built model (no config switch); '
+        'the plain loop also converts its inputs',
+    ]
+    notes += [f'{name}: {note}' for name in args.method
+              for note in load_method(name).NOTES]
     report = dict(
         machine=machine_info(),
         settings=dict(
@@ -947,29 +766,16 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
             tf32_cudnn=torch.backends.cudnn.allow_tf32,
             workers=args.workers, seed=args.seed,
             memory=memory.kind,
-            notes=[
-                'inputs: synthetic uint8 images at the crop size, through '
-                'each path\'s DataLoader (mmseed: the config\'s collate); '
-                'augmentation is not included (see data_throughput.py)',
-                'teacher: random weights (no checkpoint)',
-                'images/s counts images; MoCo sees 2 views of each',
-                'mmseed MoCo: mmpretrain\'s batch shuffle and the key '
-                'normalisation count as student time',
-                'bf16: mmseed uses AmpOptimWrapper (mmengine always adds a '
-                'dynamic GradScaler); the plain loop uses autocast alone',
-                'channels-last: mmseed converts the built model (no config '
-                'switch); the plain loop also converts its inputs',
-            ]),
+            notes=notes),
         results=results,
         ratio_mmseed_over_plain=ratios,
         ratio_mmseed_over_plain_rounds=rounds,
         loss_step0_abs_diff=loss_gaps)
-    if len(args.method) == 2:
-        step = {(r['method'], r['path']): r['step_ms'] for r in results}
-        report['seed_step_over_moco_step'] = {
-            path: step['seed', path] / step['moco', path]
-            for path in ('mmseed', 'plain')
-        }
+    step = {(r['method'], r['path']): r['step_ms'] for r in results}
+    first = args.method[0]
+    for other in args.method[1:]:
+        report[_step_ratio_key(first, other)] = {
+            path: step[first, path] / step[other, path] for path in PATHS}
     return report
 
 
@@ -979,23 +785,24 @@ def report_table(report: dict) -> str:
     precision = 'bf16' if settings['amp'] == 'bf16' else 'fp32'
     if settings['channels_last']:
         precision += ', channels-last'
+    targets = {name: load_method(name).TARGET for name in settings['methods']}
     header = ['config', 'method', 'path', 'device', 'batch', 'precision',
               'images/s', 'mmseed/plain', 'step ms', 'data ms',
-              'teacher / key enc. ms', 'student fwd+bwd+opt ms', 'queue ms',
-              'other ms', 'peak MiB']
+              ' / '.join(dict.fromkeys(targets.values())) + ' ms',
+              'student fwd+bwd+opt ms', 'queue ms', 'other ms', 'peak MiB']
     device = report['machine']['gpu'] if settings['device'] == 'cuda' \
         else report['machine']['cpu']
     rows = []
     for r in report['results']:
         split = r['split_ms'] or {}
-        target = split.get(TARGET_SECTION[r['method']])
         ratio = (report['ratio_mmseed_over_plain'][r['method']]
                  if r['path'] == 'mmseed' else None)
         rows.append([
             Path(settings['config']).stem, r['method'], r['path'], device,
             settings['batch_size'], precision, r['images_per_s'], ratio,
-            r['step_ms'], split.get('data'), target, split.get('student'),
-            split.get('queue'), split.get('other'), r['peak_memory_mib']])
+            r['step_ms'], split.get('data'), split.get(targets[r['method']]),
+            split.get('student'), split.get('queue'), split.get('other'),
+            r['peak_memory_mib']])
     return markdown_table(header, rows)
 
 
@@ -1019,14 +826,17 @@ def main(argv=None) -> None:
     out = args.out or (f'work_dirs/benchmarks/throughput_'
                        f'{Path(args.config).stem}_{args.device}.json')
     print(report_table(report))
-    for method, rounds in report['ratio_mmseed_over_plain_rounds'].items():
+    for name, rounds in report['ratio_mmseed_over_plain_rounds'].items():
         if len(rounds) > 1:
-            print(f'{method}: mmseed/plain per round: '
+            print(f'{name}: mmseed/plain per round: '
                   + ', '.join(f'{r:.3f}' for r in rounds))
-    for method, gap in report['loss_step0_abs_diff'].items():
-        print(f'{method}: step-0 loss |mmseed - plain| = {gap:.3g}')
-    for path, ratio in report.get('seed_step_over_moco_step', {}).items():
-        print(f'{path}: SEED step time / MoCo-v2 step time = {ratio:.3g}')
+    for name, gap in report['loss_step0_abs_diff'].items():
+        print(f'{name}: step-0 loss |mmseed - plain| = {gap:.3g}')
+    first = args.method[0]
+    for other in args.method[1:]:
+        for path, ratio in report[_step_ratio_key(first, other)].items():
+            print(f'{path}: {load_method(first).TITLE} step time / '
+                  f'{load_method(other).TITLE} step time = {ratio:.3g}')
     print(f'peak memory: {report["settings"]["memory"]}')
     print(f'report written to {write_json(report, out)}')
 
