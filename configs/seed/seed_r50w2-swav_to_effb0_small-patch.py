@@ -7,24 +7,19 @@
 _base_ = ['./seed_r50_to_effb0.py', '../_base_/models/resnet50w2.py']
 
 # One 224-px view with crop scale 0.14-1 and six 96-px crops with scale
-# 0.05-0.14, all with the MoCo-v2 colour augmentation (official SEED).
+# 0.05-0.14, all with the MoCo-v2 colour augmentation and blur (official SEED),
+# stated as a multi-view spec (mmseed/models/utils/views.py).
 num_patches = 6
-color_blur_flip = _base_.view_pipeline[1:]
-global_view = [
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.14, 1.),
-         backend='pillow'),
-    *color_blur_flip,
-]
-small_patch = [
-    dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.05, 0.14),
-         backend='pillow'),
-    *color_blur_flip,
+views = [
+    dict(name='global', num_views=1, size=224, scale=(0.14, 1.),
+         blur_prob=0.5),
+    dict(name='patch', num_views=num_patches, size=96, scale=(0.05, 0.14),
+         blur_prob=0.5),
 ]
 train_dataloader = dict(
     dataset=dict(pipeline=[
         dict(type='SafeLoadImageFromFile'),
-        dict(type='MultiView', num_views=[1, num_patches],
-             transforms=[global_view, small_patch]),
+        dict(type='MultiViewGroups', views=views),
         dict(type='PackInputs'),
     ]))
 
@@ -32,10 +27,11 @@ model = dict(
     num_patches=num_patches,
     teacher=dict(
         backbone=_base_.resnet50w2,
-        # SwAV's projection head: Linear(4096, 8192)-BN-ReLU-Linear(8192, 128).
+        # SwAV's projection head: Linear(4096, 8192)-BN-ReLU-Linear(8192, 128),
+        # as SwAVNeck (same weights) with the feature-tuple interface.
         neck=dict(
             _delete_=True,
-            type='SwAVNeck',
+            type='SwAVProjectionNeck',
             in_channels=_base_.resnet50w2_channels,
             hid_channels=8192,
             out_channels=128,

@@ -13,6 +13,13 @@
 #   _base_ = ['<method config>.py', '../_base_/datasets/cifar10_gpu_aug.py']
 #   model = dict(data_preprocessor=_base_.gpu_aug_preprocessor)
 #   train_dataloader = _base_.gpu_aug_train_dataloader
+#
+# The same views as a multi-view spec (mmseed/models/utils/views.py; its
+# defaults are this recipe, and it also states several groups with their own
+# size, blur and solarize): instead of num_views ... flip_prob, give
+#   views=[dict(name='views', num_views=2, size=32)]
+# (tests/test_models/test_data_preprocessors/test_view_groups.py checks that
+# both draw the same views).
 gpu_aug_preprocessor = dict(
     type='MultiViewAugmentPreprocessor',
     num_views=2,

@@ -1,3 +1,4 @@
 from .loading import CorruptImageError, SafeLoadImageFromFile
+from .multiview_groups import MultiViewGroups
 
-__all__ = ['CorruptImageError', 'SafeLoadImageFromFile']
+__all__ = ['CorruptImageError', 'SafeLoadImageFromFile', 'MultiViewGroups']

@@ -8,6 +8,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from mmseed.models.memories import EmbeddingQueue
+from mmseed.models.utils import split_views
 from mmseed.registry import MODELS
 from mmseed.errors import ConfigError
 from mmseed.utils.config_check import TrainingSetting, config_value
@@ -153,7 +154,8 @@ class SEED(BaseSelfSupervisor):
 
         Args:
             inputs (List[Tensor]): Views from the data pre-processor: one
-                global view, then ``num_patches`` small crops.
+                global view, then ``num_patches`` small crops (the view
+                groups ``global`` and ``patch`` of the config's ``views``).
             data_samples (List[DataSample]): Unused (no labels).
 
         Returns:
@@ -166,10 +168,14 @@ class SEED(BaseSelfSupervisor):
                 f'SEED with num_patches={self.num_patches} expects {expected} '
                 f'view(s) per image from the pipeline, got {len(inputs)}: '
                 'check MultiView num_views in the dataset pipeline')
+        groups = [('global', 1)] + ([('patch', self.num_patches)]
+                                    if self.num_patches else [])
+        views = split_views(inputs, groups, key='model.num_patches')
         losses = {}
-        losses['loss_seed'], teacher = self._distill(inputs[0], self.queue)
+        losses['loss_seed'], teacher = self._distill(views['global'][0],
+                                                     self.queue)
         if self.patch_queue is not None:
-            patches = torch.cat(inputs[1:], dim=0)
+            patches = torch.cat(views['patch'], dim=0)
             losses['loss_seed_patch'], teacher_patch = self._distill(
                 patches, self.patch_queue)
             # Rows are grouped by crop: the first N rows are every image's

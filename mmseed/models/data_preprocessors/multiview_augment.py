@@ -1,5 +1,6 @@
 """A data preprocessor that makes the self-supervised views on the device."""
-from typing import List, Optional, Sequence, Tuple, Union
+import inspect
+from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.dist import get_rank
@@ -8,6 +9,9 @@ from torch import Tensor
 
 from mmseed.registry import MODELS
 from mmseed.errors import ConfigError
+from mmseed.models.utils.views import (BLUR_SIGMA, CROP_RATIO,
+                                       GRAY_WEIGHTS_RGB, SOLARIZE_THRESHOLD,
+                                       ViewGroup, parse_views)
 from .view_augment import Range, ViewAugment, ViewParams
 
 __all__ = ['MultiViewAugmentPreprocessor']
@@ -15,21 +19,31 @@ __all__ = ['MultiViewAugmentPreprocessor']
 
 @MODELS.register_module()
 class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
-    """Augments a uint8 batch into ``num_views`` views on its device.
+    """Augments a uint8 batch into its views on its device.
+
+    The views are stated either as a multi-view spec, ``views=[dict(name=...,
+    num_views=..., size=..., scale=..., ...), ...]``
+    (:mod:`mmseed.models.utils.views`: groups each with its own count, size,
+    crop scale, colour jitter, greyscale, blur, solarize and flip, the same
+    spec the CPU transform ``MultiViewGroups`` takes), or, for one recipe,
+    with the single-recipe arguments below (``num_views``, ``crop_size``,
+    ...). The views come out in group order.
 
     For small datasets held in memory (e.g. ``InMemoryImageDataset``), the
     CPU workers only hand over the stored uint8 images; this preprocessor
-    then draws and applies, for every image and view, the MoCo-v2 / SimCLR
-    CIFAR augmentation on the batch's device (GPU in real use): random
-    resized crop, colour jitter in random order with probability
-    ``jitter_prob``, random greyscale, horizontal flip. Parameters follow
-    the CPU transforms they replace (mmpretrain's ``RandomResizedCrop`` with
-    ``backend='pillow'``, ``ColorJitter``, mmcv's ``RandomGrayscale`` and
+    then draws and applies, for every image and view, the view's
+    augmentation on the batch's device (GPU in real use): random resized
+    crop, colour jitter in random order with probability ``jitter_prob``,
+    random greyscale, optionally Gaussian blur and solarize, horizontal
+    flip. Parameters follow the CPU transforms they replace (mmpretrain's
+    ``RandomResizedCrop`` with ``backend='pillow'``, ``ColorJitter``,
+    ``GaussianBlur``, ``Solarize``, mmcv's ``RandomGrayscale`` and
     ``RandomFlip``) and so does the output distribution (see
     :class:`ViewAugment`). Views are then channel-converted and normalised
     as :class:`SelfSupDataPreprocessor` does, and returned as a list of
-    ``num_views`` tensors: what MoCo, SimCLR, BYOL and SEED take. The
-    defaults are the MoCo-v2 augmentation without blur (Chen et al., 2020,
+    ``num_views`` tensors (all groups' views, in order): what MoCo, SimCLR,
+    BYOL and SEED take. The single-recipe defaults (and those of a view
+    group) are the MoCo-v2 augmentation without blur (Chen et al., 2020,
     arXiv:2003.04297; ``main_moco.py --aug-plus`` of facebookresearch/moco),
     as ``configs/_base_/datasets/cifar10_mocov2.py`` uses it.
 
@@ -43,6 +57,9 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
     ranks draw different augmentations, as dataloader workers do.
 
     Args:
+        views (Sequence[dict], optional): The multi-view spec. With it, leave
+            the single-recipe arguments (``num_views`` to ``flip_prob``) at
+            their defaults. Defaults to None (one group from them).
         num_views (int): Views per image. Defaults to 2.
         crop_size (int | tuple[int, int]): Output size of the views.
             Defaults to 32.
@@ -81,6 +98,7 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
     """
 
     def __init__(self,
+                 views: Optional[Sequence[Union[Mapping, ViewGroup]]] = None,
                  num_views: int = 2,
                  crop_size: Union[int, Tuple[int, int]] = 32,
                  crop_scale: Tuple[float, float] = (0.2, 1.0),
@@ -109,15 +127,10 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
             bgr_to_rgb=bgr_to_rgb,
             rgb_to_bgr=rgb_to_bgr,
             non_blocking=non_blocking)
-        if not isinstance(num_views, int) or num_views < 1:
-            raise ConfigError(f'num_views must be a positive int, '
-                              f'got {num_views!r}')
-        self.num_views = num_views
-        self.augment_in_training = augment
-        self.seed = seed
-        self._generators = {}
-        self.view_augment = ViewAugment(
-            size=crop_size,
+        channel_order = 'bgr' if (to_rgb or bgr_to_rgb) else 'rgb'
+        recipe = dict(
+            num_views=num_views,
+            crop_size=crop_size,
             crop_scale=crop_scale,
             crop_ratio=crop_ratio,
             max_attempts=max_attempts,
@@ -128,8 +141,72 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
             hue=hue,
             gray_prob=gray_prob,
             gray_weights=gray_weights,
-            flip_prob=flip_prob,
-            channel_order='bgr' if (to_rgb or bgr_to_rgb) else 'rgb')
+            flip_prob=flip_prob)
+        if views is None:
+            if not isinstance(num_views, int) or num_views < 1:
+                raise ConfigError(f'num_views must be a positive int, '
+                                  f'got {num_views!r}')
+            del recipe['num_views'], recipe['crop_size']
+            self.view_groups = None
+            # (name, count, augmenter) of every group, in view order.
+            self.groups = [('views', num_views,
+                            ViewAugment(
+                                size=crop_size,
+                                channel_order=channel_order,
+                                **recipe))]
+        else:
+            defaults = inspect.signature(
+                MultiViewAugmentPreprocessor.__init__).parameters
+            changed = [
+                key for key, value in recipe.items()
+                if value != defaults[key].default
+            ]
+            if changed:
+                raise ConfigError(
+                    'MultiViewAugmentPreprocessor takes the views either as '
+                    'views=[...] or as the single-recipe arguments, not both:'
+                    f' move {changed} into the view groups of views')
+            self.view_groups = parse_views(views, 'data_preprocessor.views')
+            self.groups = [(group.name, group.num_views,
+                            self._group_augment(group, channel_order))
+                           for group in self.view_groups]
+        self.num_views = sum(count for _, count, _ in self.groups)
+        # The first group's augmenter (the only one without ``views``).
+        self.view_augment = self.groups[0][2]
+        self.augment_in_training = augment
+        self.seed = seed
+        self._generators = {}
+
+    @staticmethod
+    def _group_augment(group: ViewGroup, channel_order: str) -> ViewAugment:
+        """The device augmenter of one view group of the spec."""
+        brightness, contrast, saturation, hue = group.jitter
+        gray_weights = GRAY_WEIGHTS_RGB
+        if channel_order == 'bgr':
+            gray_weights = gray_weights[::-1]
+        return ViewAugment(
+            size=group.size,
+            crop_scale=group.scale,
+            crop_ratio=CROP_RATIO,
+            jitter_prob=group.jitter_prob,
+            brightness=brightness,
+            contrast=contrast,
+            saturation=saturation,
+            hue=hue,
+            gray_prob=group.gray_prob,
+            gray_weights=gray_weights,
+            flip_prob=group.flip_prob,
+            blur_prob=group.blur_prob,
+            blur_sigma=BLUR_SIGMA,
+            solarize_prob=group.solarize_prob,
+            solarize_threshold=SOLARIZE_THRESHOLD,
+            channel_order=channel_order)
+
+    @property
+    def view_counts(self) -> List[Tuple[str, int]]:
+        """``(name, num_views)`` of every group, in view order, as
+        :func:`mmseed.models.utils.views.split_views` takes them."""
+        return [(name, count) for name, count, _ in self.groups]
 
     def _generator(self, device: torch.device) -> torch.Generator:
         """The generator for this batch's draws, on ``device``."""
@@ -179,7 +256,7 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
         images: Tensor,
         generator: Optional[torch.Generator] = None
     ) -> Tuple[List[Tensor], List[ViewParams]]:
-        """Draw and apply ``num_views`` views of every image.
+        """Draw and apply the views of every image, group by group.
 
         Args:
             images (Tensor): ``(N, 3, H, W)`` uint8 images in the input
@@ -197,11 +274,12 @@ class MultiViewAugmentPreprocessor(SelfSupDataPreprocessor):
         n, _, height, width = images.shape
         views, params = [], []
         with torch.autocast(device_type=images.device.type, enabled=False):
-            for _ in range(self.num_views):
-                view_params = self.view_augment.sample(
-                    n, height, width, generator, images.device)
-                views.append(self.view_augment.apply(images, view_params))
-                params.append(view_params)
+            for _, count, view_augment in self.groups:
+                for _ in range(count):
+                    view_params = view_augment.sample(
+                        n, height, width, generator, images.device)
+                    views.append(view_augment.apply(images, view_params))
+                    params.append(view_params)
         return views, params
 
     def normalize(self, views: List[Tensor]) -> List[Tensor]:

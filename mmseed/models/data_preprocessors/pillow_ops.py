@@ -22,19 +22,27 @@ a compiler's floating-point contraction may round differently):
   by ``uint8(hue * 255)`` modulo 256).
 - :func:`grayscale`: mmcv's ``RandomGrayscale`` (float64 weighted sum in
   channel order, truncated).
+- :func:`gaussian_blur`: ``ImageFilter.GaussianBlur(sigma)``, as
+  mmpretrain's ``GaussianBlur`` calls it (``BoxBlur.c``: three extended box
+  blur passes per axis, horizontal first, edges repeated, 24-bit fixed-point
+  weights, each pass rounded to ``uint8``; the box radius computed in
+  float32 as Pillow's ``_gaussian_blur_radius``).
+- :func:`solarize`: ``mmcv.solarize`` (mmpretrain's ``Solarize``): values at
+  or above the threshold become ``255 - v``.
 
 ``channel_order`` names the order of the three channels (``'bgr'`` for images
 as ``mmcv.imread`` loads them, which is what the CPU pipeline works on).
 """
 import math
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 __all__ = [
     'rgb_index', 'resized_crop', 'blend', 'luma', 'adjust_brightness',
-    'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'grayscale', 'hflip'
+    'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'grayscale',
+    'box_blur_radius', 'gaussian_blur', 'solarize', 'hflip'
 ]
 
 # Pillow's Resample.c: 32 - 8 - 2 fractional bits for 8-bit images.
@@ -321,6 +329,119 @@ def grayscale(images: Tensor, weights: Sequence[float]) -> Tensor:
         gray = term if gray is None else gray + term
     gray = torch.trunc(gray).to(torch.float32)
     return gray[:, None].expand_as(images).contiguous()
+
+
+# Pillow's ImageFilter.GaussianBlur: three box passes per axis (BoxBlur.c,
+# after Gwosdek et al., 2011, "Theoretical foundations of Gaussian
+# convolution by extended box filtering").
+_BLUR_PASSES = 3
+# BoxBlur.c's fixed point: weights sum to 2**24.
+_BOX_BITS = 24
+
+
+def box_blur_radius(sigma: Tensor) -> Tensor:
+    """The extended box radius Pillow uses for a Gaussian of std ``sigma``.
+
+    Pillow's ``_gaussian_blur_radius`` (``BoxBlur.c``) in its float32 /
+    double steps: ``sigma2 = sigma**2 / passes``, box length
+    ``L = sqrt(12 sigma2 + 1)``, integer radius ``l = floor((L - 1) / 2)`` and
+    the fractional part ``a`` that matches the variance.
+
+    Args:
+        sigma (Tensor): ``(N,)`` standard deviations (used as float32, as
+            Pillow parses the radius).
+
+    Returns:
+        Tensor: ``(N,)`` float32 box radii ``l + a``.
+    """
+    sigma = sigma.to(torch.float32)
+    sigma2 = sigma * sigma / _BLUR_PASSES
+    length = torch.sqrt(12.0 * sigma2.double() + 1.0).float()
+    whole = torch.floor((length.double() - 1.0) / 2.0).float()
+    frac = (2 * whole + 1) * (whole * (whole + 1) - 3 * sigma2)
+    frac = frac / (6 * (sigma2 - (whole + 1) * (whole + 1)))
+    return whole + frac
+
+
+def _box_blur_last_axis(images: Tensor, radius: Tensor, full: Tensor,
+                        edge: Tensor, pad: int) -> Tensor:
+    """One ``ImagingHorizontalBoxBlur`` pass on int64 images.
+
+    Output ``x`` is ``(full * sum(in[x - r .. x + r]) + edge * (in[x - r - 1]
+    + in[x + r + 1]) + 2**23) >> 24`` with indices clamped to the image
+    (Pillow repeats the edge pixels), ``r`` the integer radius.
+    """
+    n, c, h, w = images.shape
+    padded = torch.cat([
+        images[..., :1].expand(n, c, h, pad), images,
+        images[..., -1:].expand(n, c, h, pad)
+    ], -1)
+    csum = torch.nn.functional.pad(padded.cumsum(-1), (1, 0))
+    pos = torch.arange(w, device=images.device)[None] + pad
+    r = radius[:, None]
+
+    def take(source, index):
+        return source.gather(-1, index[:, None, None].expand(n, c, h, w))
+
+    window = take(csum, pos + r + 1) - take(csum, pos - r)
+    edges = take(padded, pos - r - 1) + take(padded, pos + r + 1)
+    shape = (-1, 1, 1, 1)
+    acc = window * full.reshape(shape) + edges * edge.reshape(shape)
+    return (acc + (1 << (_BOX_BITS - 1))) >> _BOX_BITS
+
+
+def gaussian_blur(images: Tensor,
+                  sigma: Tensor,
+                  max_sigma: Optional[float] = None) -> Tensor:
+    """``img.filter(ImageFilter.GaussianBlur(sigma))``, per sample.
+
+    Pillow approximates the Gaussian with three extended box filters per
+    axis (all horizontal passes, then all vertical ones), each pass rounded
+    to ``uint8``; this runs the same integer arithmetic on the whole batch
+    (window sums from cumulative sums, so any radius costs the same).
+
+    Args:
+        images (Tensor): ``(N, C, H, W)`` integer-valued images.
+        sigma (Tensor): ``(N,)`` standard deviations, > 0.
+        max_sigma (float, optional): An upper bound of ``sigma`` that sizes
+            the edge padding without reading ``sigma`` back from the device.
+            Defaults to ``sigma.max()``.
+
+    Returns:
+        Tensor: float32 integer-valued blurred images.
+    """
+    radius = box_blur_radius(sigma)
+    whole = torch.trunc(radius).long()
+    # ImagingHorizontalBoxBlur: ww = (UINT32)(2**24 / (2 r + 1)) in float32,
+    # fw = (2**24 - (2 l + 1) ww) / 2 in integers.
+    unit = torch.tensor(float(1 << _BOX_BITS), device=images.device)
+    full = torch.trunc(unit / (radius * 2 + 1)).long()
+    edge = torch.div((1 << _BOX_BITS) - (whole * 2 + 1) * full, 2,
+                     rounding_mode='floor')
+    if max_sigma is None:
+        max_sigma = float(sigma.max())
+    pad = int(math.floor(max_sigma)) + 2  # the radius is below sigma
+    out = images.long()
+    for _ in range(_BLUR_PASSES):
+        out = _box_blur_last_axis(out, whole, full, edge, pad)
+    out = out.transpose(2, 3)
+    for _ in range(_BLUR_PASSES):
+        out = _box_blur_last_axis(out, whole, full, edge, pad)
+    return out.transpose(2, 3).to(torch.float32).contiguous()
+
+
+def solarize(images: Tensor, threshold: float = 128) -> Tensor:
+    """``mmcv.solarize(img, thr)``: ``v < thr ? v : 255 - v``.
+
+    Args:
+        images (Tensor): integer-valued images.
+        threshold (float): The threshold. Defaults to 128.
+
+    Returns:
+        Tensor: float32 integer-valued images.
+    """
+    images = images.to(torch.float32)
+    return torch.where(images < threshold, images, 255 - images)
 
 
 def hflip(images: Tensor) -> Tensor:

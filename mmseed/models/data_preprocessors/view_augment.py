@@ -1,14 +1,15 @@
 """One augmented view per image, sampled and applied on the batch's device.
 
-:class:`ViewAugment` reproduces the MoCo-v2 / SimCLR CIFAR view pipeline of
+:class:`ViewAugment` reproduces the MoCo-v2 / SimCLR / DINO view pipeline of
 mmpretrain and mmcv transforms (``RandomResizedCrop(backend='pillow')`` ->
-``RandomApply([ColorJitter], p)`` -> ``RandomGrayscale`` -> ``RandomFlip``) on
-a whole batch at once: the random parameters are drawn per sample from the
+``RandomApply([ColorJitter], p)`` -> ``RandomGrayscale`` -> ``GaussianBlur``
+-> ``Solarize`` -> ``RandomFlip``, blur and solarize optional) on a whole
+batch at once: the random parameters are drawn per sample from the
 same distributions as the CPU transforms draw them (see
 :meth:`ViewAugment.sample`), and applied with the uint8-exact Pillow
 operations of :mod:`.pillow_ops`. Horizontal flipping commutes with the
-colour operations, so pipelines that flip before the colour jitter (the
-SimCLR CIFAR one) are covered too.
+colour operations, the (symmetric) blur and solarizing, so pipelines that
+flip before the colour jitter (the SimCLR and DINO ones) are covered too.
 """
 import math
 from dataclasses import dataclass
@@ -41,6 +42,11 @@ class ViewParams:
             saturation factors and hue shift (meaningful where ``jitter``).
         gray (Tensor): ``(N,)`` bool, converted to greyscale.
         flip (Tensor): ``(N,)`` bool, flipped horizontally.
+        blur (Tensor, optional): ``(N,)`` bool, Gaussian-blurred (None: no
+            blur).
+        sigma (Tensor, optional): ``(N,)`` float64 blur standard deviations
+            (meaningful where ``blur``).
+        solarize (Tensor, optional): ``(N,)`` bool, solarized (None: not).
     """
     boxes: Tensor
     jitter: Tensor
@@ -48,6 +54,9 @@ class ViewParams:
     factors: Tensor
     gray: Tensor
     flip: Tensor
+    blur: Optional[Tensor] = None
+    sigma: Optional[Tensor] = None
+    solarize: Optional[Tensor] = None
 
 
 def _jitter_range(value: Optional[Range], name: str, center: float,
@@ -96,6 +105,16 @@ class ViewAugment:
             order.
         flip_prob (float): Probability of the horizontal flip. Defaults to
             0.5.
+        blur_prob (float): Probability of mmpretrain's ``GaussianBlur``
+            (Pillow's three-pass box approximation, reproduced exactly).
+            Defaults to 0.
+        blur_sigma (tuple[float, float]): Range of its standard deviation,
+            drawn uniformly (``magnitude_range`` with
+            ``magnitude_std='inf'``). Defaults to (0.1, 2.0).
+        solarize_prob (float): Probability of mmpretrain's ``Solarize``.
+            Defaults to 0.
+        solarize_threshold (float): Values at or above it become
+            ``255 - v``. Defaults to 128.
         channel_order (str): ``'bgr'`` (images as ``mmcv.imread`` loads
             them) or ``'rgb'``. Defaults to ``'bgr'``.
     """
@@ -113,6 +132,10 @@ class ViewAugment:
                  gray_prob: float = 0.2,
                  gray_weights: Optional[Sequence[float]] = None,
                  flip_prob: float = 0.5,
+                 blur_prob: float = 0.0,
+                 blur_sigma: Tuple[float, float] = (0.1, 2.0),
+                 solarize_prob: float = 0.0,
+                 solarize_threshold: float = 128,
                  channel_order: str = 'bgr') -> None:
         self.size = (size, size) if isinstance(size, int) else tuple(size)
         if len(self.size) != 2 or min(self.size) <= 0:
@@ -129,7 +152,11 @@ class ViewAugment:
             raise ConfigError(f'max_attempts must be an int >= 0, '
                               f'got {max_attempts}')
         probs = dict(
-            jitter_prob=jitter_prob, gray_prob=gray_prob, flip_prob=flip_prob)
+            jitter_prob=jitter_prob,
+            gray_prob=gray_prob,
+            flip_prob=flip_prob,
+            blur_prob=blur_prob,
+            solarize_prob=solarize_prob)
         for name, prob in probs.items():
             if not 0 <= prob <= 1:
                 raise ConfigError(f'{name} must be in [0, 1], got {prob}')
@@ -158,6 +185,13 @@ class ViewAugment:
             raise ConfigError('gray_weights must be 3 non-negative weights '
                               f'with a positive sum, got {gray_weights}')
         self.flip_prob = flip_prob
+        if not (len(blur_sigma) == 2 and 0 < blur_sigma[0] <= blur_sigma[1]):
+            raise ConfigError('blur_sigma must be a range (min, max) with '
+                              f'0 < min <= max, got {blur_sigma}')
+        self.blur_prob = blur_prob
+        self.blur_sigma = (float(blur_sigma[0]), float(blur_sigma[1]))
+        self.solarize_prob = solarize_prob
+        self.solarize_threshold = solarize_threshold
 
     def _fallback_box(self, height: int, width: int) -> Tuple[int, ...]:
         """mmpretrain's central crop after ``max_attempts`` misses."""
@@ -243,7 +277,20 @@ class ViewAugment:
                 factors[:, i] = span[0] + (span[1] - span[0]) * unit[:, i]
         gray = torch.rand(n, **draw) < self.gray_prob
         flip = torch.rand(n, **draw) < self.flip_prob
-        return ViewParams(boxes, jitter, order, factors, gray, flip)
+        # Drawn last and only when enabled, so recipes without blur or
+        # solarize draw what they drew before these existed.
+        blur = torch.zeros(n, dtype=torch.bool, device=device)
+        sigma = torch.zeros(n, dtype=torch.float64, device=device)
+        if self.blur_prob > 0:
+            blur = torch.rand(n, **draw) < self.blur_prob
+            low, high = self.blur_sigma
+            sigma = low + (high - low) * torch.rand(
+                n, dtype=torch.float64, **draw)
+        solarize = torch.zeros(n, dtype=torch.bool, device=device)
+        if self.solarize_prob > 0:
+            solarize = torch.rand(n, **draw) < self.solarize_prob
+        return ViewParams(boxes, jitter, order, factors, gray, flip, blur,
+                          sigma, solarize)
 
     def _jitter_op(self, index: int, images: Tensor,
                    factor: Tensor) -> Tensor:
@@ -283,6 +330,17 @@ class ViewAugment:
             out = torch.where(
                 params.gray.reshape(mask_shape),
                 pillow_ops.grayscale(out, self.gray_weights), out)
+        if self.blur_prob > 0 and params.blur is not None:
+            # The whole batch is blurred and the drawn samples kept: no
+            # device sync, and the box blur costs a few cumulative sums.
+            sigma = torch.where(params.blur, params.sigma, self.blur_sigma[1])
+            out = torch.where(
+                params.blur.reshape(mask_shape),
+                pillow_ops.gaussian_blur(out, sigma, self.blur_sigma[1]), out)
+        if self.solarize_prob > 0 and params.solarize is not None:
+            out = torch.where(
+                params.solarize.reshape(mask_shape),
+                pillow_ops.solarize(out, self.solarize_threshold), out)
         if self.flip_prob > 0:
             out = torch.where(
                 params.flip.reshape(mask_shape), pillow_ops.hflip(out), out)

@@ -7,6 +7,7 @@ import torch
 from mmcv import adjust_brightness, adjust_color, adjust_contrast, adjust_hue
 from mmcv import imcrop, imresize
 from mmcv.transforms import RandomGrayscale
+from mmpretrain.datasets.transforms import GaussianBlur, Solarize
 
 from mmseed.models.data_preprocessors import pillow_ops
 
@@ -142,3 +143,69 @@ def test_luma_is_pillow_convert_l():
     ])
     out = pillow_ops.luma(to_batch(images), 'bgr')[:, 0].numpy()
     np.testing.assert_array_equal(out, expected)
+
+
+def mmpretrain_blur(img, sigma):
+    """mmpretrain's GaussianBlur (Pillow's ImageFilter.GaussianBlur) with a
+    given sigma."""
+    blur = GaussianBlur(radius=float(sigma), prob=1.)
+    return blur(dict(img=img.copy()))['img']
+
+
+def test_gaussian_blur_matches_mmpretrain():
+    """Pillow's three-pass extended box blur in the same integer arithmetic.
+    Only the float32 box radius could round differently (a compiler fusing
+    its multiply-adds), moving a pixel by 1: the tolerance allows that, and
+    on this machine the views are equal."""
+    rng = np.random.RandomState(6)
+    cases = [(sample_images(n=48), rng.uniform(0.1, 2.0, 48))]
+    # Every size the edge handling distinguishes, down to one pixel.
+    for size in ((1, 1), (2, 3), (5, 7), (13, 4)):
+        cases.append((rng.randint(0, 256, (8, *size, 3)).astype(np.uint8),
+                      rng.uniform(0.1, 2.0, 8)))
+    # A dense grid of sigmas over the configs' range (0.1, 2.0).
+    sigmas = np.linspace(0.1, 2.0, 400)
+    cases.append((rng.randint(0, 256, (400, 6, 9, 3)).astype(np.uint8),
+                  sigmas))
+    differ = total = 0
+    for images, sigma in cases:
+        sigma[:2] = (0.1, 2.0)
+        expected = np.stack(
+            [mmpretrain_blur(img, s) for img, s in zip(images, sigma)])
+        out = to_hwc(pillow_ops.gaussian_blur(
+            to_batch(images), torch.from_numpy(sigma), max_sigma=2.0))
+        gap = np.abs(out.astype(int) - expected)
+        assert gap.max() <= 1
+        differ += int((gap > 0).sum())
+        total += gap.size
+    assert differ <= total * 1e-4, f'{differ} of {total} pixels differ'
+    # Blurring smooths: flat images stay flat, noise loses contrast.
+    flat = np.full((2, 8, 8, 3), 77, np.uint8)
+    assert (to_hwc(pillow_ops.gaussian_blur(
+        to_batch(flat), torch.tensor([0.5, 2.0]))) == 77).all()
+
+
+def test_box_blur_radius_is_pillows():
+    """Pillow's _gaussian_blur_radius: the box variance matches sigma."""
+    sigma = torch.linspace(0.1, 2.0, 50)
+    radius = pillow_ops.box_blur_radius(sigma).double()
+    whole, frac = radius.floor(), radius - radius.floor()
+    # Variance of the three-pass extended box of radius l + a (Gwosdek et
+    # al., 2011, eq. 13), per pass.
+    variance = ((2 * whole + 1) * whole * (whole + 1) / 3 + 2 * frac *
+                (whole + 1)**2) / (2 * whole + 1 + 2 * frac)
+    assert torch.allclose(3 * variance, sigma.double()**2, rtol=1e-5)
+    assert (radius < sigma).all()
+
+
+def test_solarize_is_mmpretrain_exact():
+    images = sample_images()
+    images[0, :4, :4] = [[0, 127, 128], [255, 1, 129], [126, 200, 64],
+                         [254, 128, 127]]
+    solarize = Solarize(thr=128, prob=1.)
+    expected = np.stack(
+        [solarize(dict(img=img.copy()))['img'] for img in images])
+    out = pillow_ops.solarize(to_batch(images), 128)
+    np.testing.assert_array_equal(to_hwc(out), expected)
+    # At or above 128, v becomes 255 - v.
+    assert to_hwc(out)[0, 0, :2].tolist() == [[0, 127, 127], [0, 1, 126]]
