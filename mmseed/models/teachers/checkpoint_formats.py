@@ -16,9 +16,17 @@ understood here:
   ``module.prototypes.*``); ``projection_head`` → ``SwAVNeck``'s
   ``projection_neck`` (its BatchNorm also under ``norm``, as ``SwAVNeck``
   registers it twice); the prototypes are dropped.
-* ``'torchvision'`` and ``'simclr'`` (SimCLR converted to torchvision layout,
-  found under a top-level ``'model'`` entry): the backbone, and the ``fc``
-  classifier as ``LinearClsHead``'s ``head.fc``.
+* ``'torchvision'``: the backbone, and the ``fc`` classifier as
+  ``LinearClsHead``'s ``head.fc``.
+* ``'simclr'``: SimCLR ResNet-50 in torchvision layout under a top-level
+  ``'model'`` entry, as the official SEED code loads it (jacobswan1/SEED
+  ``tools/utils.py:load_simclr_teacher_encoder``,
+  ``seed/architectures/simclr/simclr_resnet.py``). Its projection head
+  ``fc = Linear(2048, 2048) - BatchNorm1d - ReLU - Linear(2048, 128)``
+  (``fc.0``, ``fc.1``, ``fc.3``, biases on both Linears) becomes
+  ``NonLinearNeck``'s ``fc0``, ``bn0``, ``fc1`` (configure it with
+  ``with_bias=True, with_last_bias=True, with_last_bn=False``); a single
+  ``fc`` is a classifier, mapped as torchvision's.
 * ``'mmpretrain'``: mmpretrain/mmselfsup checkpoints; ``backbone.*``,
   ``neck.*`` and ``head.*`` (an ``ImageClassifier``'s classifier) are kept,
   momentum encoder and queue dropped.
@@ -51,6 +59,12 @@ _WRAPPER_KEYS = ('state_dict', 'model')
 _SHOWN = 5  # how many keys an error message names
 # A teacher's parts, as state-dict prefixes.
 _PARTS = ('backbone.', 'neck.', 'head.')
+# What to do when a checkpoint has a projection head the teacher lacks.
+_EXTRA_NECK_HINT = (
+    'projection head (neck) weights but the teacher has no neck: configure '
+    'model.teacher.neck as the checkpoint was trained (e.g. MoCo v2: '
+    'MoCoV2Neck; SimCLR: NonLinearNeck with with_bias=True, '
+    'with_last_bias=True, with_last_bn=False)')
 # What a teacher configured with a part needs when the checkpoint lacks it.
 _PART_HINTS = {
     'neck.': ('no projection head (neck) weights, so configure the teacher '
@@ -172,6 +186,21 @@ def _map_torchvision(state: Mapping[str, Any]) -> Dict[str, Any]:
         for k, v in state.items())
 
 
+# SimCLR's projection head (fc.0, fc.1, fc.3) -> NonLinearNeck's names.
+_SIMCLR_HEAD = {'fc.0.': 'neck.fc0.', 'fc.1.': 'neck.bn0.', 'fc.3.': 'neck.fc1.'}
+
+
+def _map_simclr(state: Mapping[str, Any]) -> Dict[str, Any]:
+    if 'fc.0.weight' not in state:
+        return _map_torchvision(state)
+    out = OrderedDict()
+    for key, value in state.items():
+        head = next((p for p in _SIMCLR_HEAD if key.startswith(p)), None)
+        out[_SIMCLR_HEAD[head] + key[len(head):] if head else
+            'backbone.' + key] = value
+    return out
+
+
 def _map_mmpretrain(state: Mapping[str, Any]) -> Dict[str, Any]:
     return OrderedDict((k, v) for k, v in state.items()
                        if k.startswith(_PARTS))
@@ -186,7 +215,7 @@ _MAPPERS: Dict[str, Callable[[Mapping[str, Any]], Dict[str, Any]]] = {
     'moco': _map_moco,
     'swav': _map_swav,
     'torchvision': _map_torchvision,
-    'simclr': _map_torchvision,
+    'simclr': _map_simclr,
     'mmpretrain': _map_mmpretrain,
     'mmseed': _map_mmpretrain,
     'mmseed_seed': _map_mmseed_seed,
@@ -241,12 +270,14 @@ def convert_to_teacher_state_dict(checkpoint: Any,
 def _mismatch_message(fmt: str, filename: str, missing: List[str],
                       unexpected: List[str],
                       shapes: List[Tuple[str, tuple, tuple]],
-                      lacking: List[str]) -> str:
+                      lacking: List[str], extra_neck: bool = False) -> str:
     """One line explaining why a teacher checkpoint does not fit."""
     parts = [f'teacher checkpoint {filename} ({fmt} format) does not match '
              'the teacher model']
     for part in lacking:
         parts.append(f'the {fmt} checkpoint has {_PART_HINTS[part]}')
+    if extra_neck:
+        parts.append(f'the {fmt} checkpoint has {_EXTRA_NECK_HINT}')
     if missing:
         parts.append(f'{len(missing)} missing keys, e.g. {missing[:_SHOWN]}')
     if unexpected:
@@ -256,7 +287,7 @@ def _mismatch_message(fmt: str, filename: str, missing: List[str],
         shown = ', '.join(f'{k}: checkpoint {tuple(a)} vs model {tuple(b)}'
                           for k, a, b in shapes[:_SHOWN])
         parts.append(f'{len(shapes)} shape mismatches, e.g. {shown}')
-    if shapes or not lacking:
+    if shapes or not (lacking or extra_neck):
         parts.append(
             "does the teacher config match the checkpoint's architecture? "
             'e.g. model.teacher.backbone.depth, model.teacher.neck type and '
@@ -295,14 +326,16 @@ def load_teacher_weights(teacher: nn.Module,
     shapes = [(k, v.shape, own[k].shape) for k, v in state.items()
               if k in own and v.shape != own[k].shape]
     lacking = [p for p in _PART_HINTS if has(own, p) and not has(state, p)]
+    extra_neck = has(state, 'neck.') and not has(own, 'neck.')
     if shapes or (strict and (missing or unexpected)):
         raise CheckpointError(
             _mismatch_message(fmt, str(filename), missing, unexpected, shapes,
-                              lacking if strict else []))
+                              lacking if strict else [], extra_neck))
     if missing or unexpected:
         print_log(
             _mismatch_message(fmt, str(filename), missing, unexpected, [],
-                              lacking) + ' (loaded the rest, strict=False)',
+                              lacking, extra_neck) +
+            ' (loaded the rest, strict=False)',
             logger='current', level=logging.WARNING)
     try:
         teacher.load_state_dict(state, strict=strict)

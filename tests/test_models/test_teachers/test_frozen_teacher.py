@@ -125,3 +125,61 @@ def test_a_neck_that_returns_no_tuple_is_a_clear_error():
     with pytest.raises(ConfigError, match=r'model.teacher.neck \(SwAVNeck\) '
                        'returned a Tensor'):
         teacher(torch.randn(1, 3, 32, 32))
+
+
+def simclr_official(seed=0):
+    """SimCLR ResNet-50 as jacobswan1/SEED builds it (simclr_resnet.py):
+    torchvision resnet50 whose fc is Linear(2048, 2048)-BN1d-ReLU-
+    Linear(2048, 128), with trained-looking BN statistics."""
+    torch.manual_seed(seed)
+    net = torchvision.models.resnet50(num_classes=128)
+    net.fc = torch.nn.Sequential(torch.nn.Linear(2048, 2048),
+                                 torch.nn.BatchNorm1d(2048), torch.nn.ReLU(),
+                                 net.fc)
+    for module in net.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.running_mean.uniform_(-.1, .1)
+            module.running_var.uniform_(.5, 1.5)
+    return net.eval()
+
+
+SIMCLR_NECK = dict(type='NonLinearNeck', in_channels=2048, hid_channels=2048,
+                   out_channels=128, num_layers=2, with_bias=True,
+                   with_last_bias=True, with_last_bn=False,
+                   with_avg_pool=True, norm_cfg=dict(type='BN1d'))
+
+
+def test_simclr_teacher_keeps_its_projection_head(tmp_path):
+    net = simclr_official()
+    # As the official loader reads it: {'model': ...} with
+    # 'module.module.module.' prefixes (tools/utils.py).
+    state = {'model': {'module.module.module.' + k: v
+                       for k, v in net.state_dict().items()}}
+    teacher = MODELS.build(dict(type='FrozenTeacher',
+                                backbone=dict(type='ResNet', depth=50),
+                                neck=SIMCLR_NECK,
+                                checkpoint=str(tmp_path / 'simclr.pth')))
+    torch.save(state, tmp_path / 'simclr.pth')
+    teacher.init_weights()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        official = F.normalize(net(x), dim=1)  # simclr_resnet.forward_one
+    embedding = F.normalize(teacher(x), dim=1)
+    assert embedding.shape == (2, 128)
+    torch.testing.assert_close(embedding, official, rtol=1e-4, atol=1e-5)
+
+
+def test_simclr_head_without_a_teacher_neck_says_what_the_file_holds(
+        tmp_path):
+    net = simclr_official()
+    torch.save({'model': net.state_dict()}, tmp_path / 'simclr.pth')
+    with pytest.raises(CheckpointError) as err:
+        MODELS.build(dict(type='FrozenTeacher',
+                          backbone=dict(type='ResNet', depth=50),
+                          checkpoint=str(tmp_path / 'simclr.pth'))
+                     ).init_weights()
+    message = str(err.value)
+    assert 'simclr format' in message
+    assert 'has projection head (neck) weights but the teacher has no ' \
+        'neck' in message and 'NonLinearNeck' in message
+    assert 'no projection head' not in message
