@@ -1,4 +1,8 @@
-"""mmseed: self-supervised distillation of small vision models."""
+"""mmseed: self-supervised distillation of small vision models.
+
+Importing it applies :mod:`mmseed.compat`'s fixes for the pinned OpenMMLab
+stack (each only where the installed package has the bug).
+"""
 from .compat import apply_patches
 from .version import __version__
 

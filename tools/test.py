@@ -6,7 +6,7 @@ from mmengine.runner import Runner
 import mmseed  # noqa: F401  (applies the compatibility patches)
 from mmseed.utils import register_all_modules
 from mmseed.utils.cli import (add_common_args, load_config,
-                              run_with_clear_errors)
+                              run_with_clear_errors, start_cpu_process_group)
 from mmseed.utils.config_check import check_config
 from mmseed.utils.run_info import tool_command, write_run_info
 
@@ -27,6 +27,7 @@ def main(argv=None) -> None:
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     check_config(cfg, for_training=False)
+    start_cpu_process_group(cfg)
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               mmseed.registry.RUNNERS.build(cfg))
     write_run_info(runner, tool_command(__file__, argv), 'test')

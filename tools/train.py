@@ -7,7 +7,7 @@ import mmseed  # noqa: F401  (applies the compatibility patches)
 from mmseed.engine.hooks import RunInfoHook
 from mmseed.utils import register_all_modules
 from mmseed.utils.cli import (add_common_args, load_config,
-                              run_with_clear_errors)
+                              run_with_clear_errors, start_cpu_process_group)
 from mmseed.utils.config_check import ConfigError, check_config
 from mmseed.utils.run_info import tool_command
 
@@ -51,9 +51,11 @@ def merge_args(cfg, args):
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
+                           'mmseed.AmpOptimWrapper'):
             raise ConfigError(f'--amp does not combine with {wrapper}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        # mmseed's: mmengine's builds the deprecated torch.cuda.amp.GradScaler.
+        cfg.optim_wrapper.type = 'mmseed.AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
@@ -80,6 +82,7 @@ def main(argv=None) -> None:
     register_all_modules(init_default_scope=False)
     cfg = merge_args(load_config(args), args)
     check_config(cfg, for_training=True)
+    start_cpu_process_group(cfg)
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               mmseed.registry.RUNNERS.build(cfg))
     # run_info.json: written once a resume has restored the seed.

@@ -7,8 +7,11 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # Save every 10 epochs and keep the latest 3; `--resume auto` picks the
-    # newest one in the work dir.
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    # newest one in the work dir. mmseed's CheckpointHook is mmengine's made
+    # crash safe: atomic writes, the oldest checkpoint removed only after the
+    # new one is saved (mmseed/engine/hooks/checkpoint_hook.py).
+    checkpoint=dict(type='mmseed.CheckpointHook', interval=10,
+                    max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 custom_hooks = [

@@ -10,10 +10,11 @@ mmengine's own training checkpoints also hold a few harmless objects (its log
 A trusted legacy file that needs full unpickling loads after an explicit opt-in:
 the environment variable ``MMSEED_ALLOW_PICKLE=1``.
 
-Every checkpoint mmengine writes goes through :func:`atomic_write` (see
-``mmseed.compat``), and the converters in ``tools/model_converters`` write
-through :func:`atomic_torch_save`: a process killed during a save leaves at
-most a hidden ``.<name>.<random>.tmp`` file beside the old checkpoints, never a
+Every checkpoint mmseed's ``CheckpointHook`` saves goes through
+:func:`atomic_write` (``mmseed/engine/hooks/checkpoint_hook.py``), and the
+converters in ``tools/model_converters`` write through
+:func:`atomic_torch_save`: a process killed during a save leaves at most a
+hidden ``.<name>.<random>.tmp`` file beside the old checkpoints, never a
 truncated file under a checkpoint's name.
 :func:`find_latest_complete_checkpoint` is what ``--resume auto`` uses: it
 skips a missing or truncated "latest" checkpoint, e.g. one left by an older,

@@ -1,5 +1,6 @@
 """Shared plumbing of ``tools/train.py`` and ``tools/test.py``."""
 import argparse
+import datetime
 import os
 import sys
 from typing import Callable
@@ -7,10 +8,13 @@ from typing import Callable
 import torch
 from mmengine.config import Config, DictAction
 
-from mmseed.errors import MMSeedError
+from mmseed.errors import ConfigError, MMSeedError
 from mmseed.utils.config_check import explain_build_error
 
-__all__ = ['add_common_args', 'load_config', 'run_with_clear_errors']
+__all__ = [
+    'add_common_args', 'load_config', 'run_with_clear_errors',
+    'start_cpu_process_group'
+]
 
 DEBUG_ENV = 'MMSEED_DEBUG'
 
@@ -74,6 +78,32 @@ def load_config(args: argparse.Namespace) -> Config:
             # torch rejects persistent workers without workers.
             loader.persistent_workers = False
     return cfg
+
+
+def start_cpu_process_group(cfg: Config) -> None:
+    """Start the process group of a ``--launcher pytorch`` run without CUDA.
+
+    mmengine 0.10.7's ``init_dist`` (``_init_dist_pytorch``) calls
+    ``torch.cuda.set_device`` before ``init_process_group`` whatever the
+    backend, so a multi-process run on a machine without CUDA dies with
+    "Found no NVIDIA driver". Without CUDA the group is started here, from
+    ``env_cfg.dist_cfg`` (gloo, see :func:`load_config`), before the runner is
+    built; the runner then finds it started and skips its own
+    initialisation. With CUDA, or another launcher, nothing happens and
+    mmengine initialises as usual.
+
+    Args:
+        cfg (Config): The config from :func:`load_config`.
+    """
+    import torch.distributed as dist
+    if (cfg.get('launcher') != 'pytorch' or torch.cuda.is_available()
+            or not dist.is_available() or dist.is_initialized()):
+        return
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    backend = dist_cfg.pop('backend', 'gloo')
+    if dist_cfg.get('timeout') is not None:  # seconds, as mmengine reads it
+        dist_cfg['timeout'] = datetime.timedelta(seconds=dist_cfg['timeout'])
+    dist.init_process_group(backend=backend, **dist_cfg)
 
 
 def _own_message(err: Exception) -> str:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.hooks import CheckpointHook
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner.checkpoint import (CheckpointLoader, load_checkpoint,
                                         save_checkpoint)
 
-import mmseed  # noqa: F401  (patches mmengine's loader, writer, resume)
+import mmseed  # noqa: F401  (patches mmengine's loader and resume)
+from mmseed.engine.hooks import CheckpointHook
 from mmseed.utils import (ALLOW_PICKLE_ENV, CheckpointError,
                           load_checkpoint_file)
 from mmseed.utils.checkpoint import (atomic_torch_save, atomic_write,
@@ -182,8 +182,11 @@ def test_atomic_torch_save_round_trips_or_keeps_the_old_file(
 
 
 def test_mmengine_save_checkpoint_is_atomic(tmp_path, monkeypatch):
-    """mmengine's save_checkpoint (what the runner calls) writes through a
-    temporary file in the same folder, then renames it onto the name."""
+    """mmengine's save_checkpoint, as the runner calls it for mmseed's
+    CheckpointHook (with the hook's backend_args), writes through a temporary
+    file in the same folder, then renames it onto the name."""
+    hook = CheckpointHook(interval=1)
+    hook.before_train(_StubRunner(tmp_path))
     target = tmp_path / 'epoch_2.pth'
     _save(target, 1)
     old = target.read_bytes()
@@ -199,7 +202,8 @@ def test_mmengine_save_checkpoint_is_atomic(tmp_path, monkeypatch):
         real_replace(src, dst)
 
     monkeypatch.setattr(os, 'replace', replace)
-    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, str(target))
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, str(target),
+                    backend_args=hook.backend_args)
     (folder, temp_name, dst), = renames
     assert folder == tmp_path and dst == target
     assert temp_name.startswith('.epoch_2.pth.') and temp_name.endswith('.tmp')

@@ -1,9 +1,10 @@
+from .checkpoint_hook import CheckpointHook
 from .epoch_seed_hook import EpochSeedHook
 from .non_finite_loss_hook import (NonFiniteLossError, NonFiniteLossHook,
                                    volatile_state)
 from .run_info_hook import RunInfoHook
 
 __all__ = [
-    'EpochSeedHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-    'RunInfoHook', 'volatile_state'
+    'CheckpointHook', 'EpochSeedHook', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'RunInfoHook', 'volatile_state'
 ]
