@@ -2,9 +2,19 @@
 _base_ = ['./seed_r50_to_r18.py', '../_base_/models/mobilenet_v3_large.py']
 
 model = dict(
-    backbone=dict(_delete_=True, **_base_.mobilenet_v3_large),
-    # The official student feeds the 1280-wide classifier layer of
-    # MobileNetV3 to the head; here the 960-wide backbone output is projected
-    # through a 1280-wide hidden layer instead.
-    neck=dict(in_channels=_base_.mobilenet_v3_large_channels,
-              hid_channels=1280))
+    # The official student (jacobswan1/SEED, seed/architectures/mobilenet/
+    # mobilenetv3.py) uses PyTorch's BatchNorm defaults, not mmpretrain's
+    # MobileNetV3 ones (eps 1e-3, momentum 0.01).
+    backbone=dict(_delete_=True, **_base_.mobilenet_v3_large,
+                  norm_cfg=dict(type='BN', eps=1e-5, momentum=0.1)),
+    # Its head keeps MobileNetV3's classifier layer (960 -> 1280, h-swish,
+    # dropout 0.2) and replaces the last Linear by SEED's MLP (builder.py,
+    # --student_mlp): 3,033,728 parameters.
+    neck=dict(
+        _delete_=True,
+        type='MLPNeck',
+        in_channels=_base_.mobilenet_v3_large_channels,
+        layers=[
+            dict(linear=1280), dict(act='HSwish'), dict(dropout=0.2),
+            dict(linear=1280), dict(act='ReLU'), dict(linear=128),
+        ]))

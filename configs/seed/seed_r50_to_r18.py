@@ -38,5 +38,15 @@ model = dict(
         checkpoint='checkpoints/moco_v2_200ep_pretrain.pth.tar'),
     loss=dict(type='SEEDLoss', student_temp=0.2, teacher_temp=1e-4))
 
-# 8 GPUs x 32 = 256 images per step: lr 0.03 (0.03 x 256 / 256).
+# 8 GPUs x 32 = 256 images per step.
 train_dataloader = dict(batch_size=32)
+# The official lr rule (jacobswan1/SEED, tools/utils.py adjust_learning_rate
+# and main.py): lr 0.03 x global batch / 256 (auto_scale_lr), a linear warm-up
+# over 5 epochs from 0.03, then cosine over all 200 epochs, set per epoch.
+# (The official code scales the lr only when distributed; one process with a
+# batch other than 256 would train at 0.03 there.)
+param_scheduler = [
+    dict(type='WarmupCosineLR', warmup=5, warmup_start_lr=0.03, T_max=200,
+         by_epoch=True)
+]
+auto_scale_lr = dict(base_batch_size=256, enable=True)

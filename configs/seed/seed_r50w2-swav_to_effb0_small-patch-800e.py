@@ -3,7 +3,9 @@
 # 42.2 with MoCo-v2 alone -> 67.6 with SEED). Six extra 96-px crops per image
 # are distilled against a second queue (jacobswan1/SEED small_patch_builder).
 # Teacher: the official SwAV checkpoint swav_RN50w2_400ep_pretrain.pth.tar
-# (facebookresearch/swav); its prototypes are dropped.
+# (facebookresearch/swav); its prototypes are dropped. 800 epochs, as the
+# official README's small-patch SwAV ResNet-50x2 -> EfficientNet-B0 model
+# (jacobswan1/SEED: AMP_SMALL_PATCH_800).
 _base_ = ['./seed_r50_to_effb0.py', '../_base_/models/resnet50w2.py']
 
 # One 224-px view with crop scale 0.14-1 and six 96-px crops with scale
@@ -38,3 +40,10 @@ model = dict(
             with_avg_pool=True,
             norm_cfg=dict(type='BN1d')),
         checkpoint='checkpoints/swav_RN50w2_400ep_pretrain.pth.tar'))
+
+# 800 epochs with the official lr rule of seed_r50_to_r18.py.
+param_scheduler = [
+    dict(type='WarmupCosineLR', warmup=5, warmup_start_lr=0.03, T_max=800,
+         by_epoch=True)
+]
+train_cfg = dict(max_epochs=800)

@@ -1,3 +1,4 @@
+from .mlp_neck import MLPNeck
 from .swav_projection_neck import SwAVProjectionNeck
 
-__all__ = ['SwAVProjectionNeck']
+__all__ = ['MLPNeck', 'SwAVProjectionNeck']

@@ -14,12 +14,12 @@ from mmseed.models.utils.views import split_views
 from mmseed.registry import TRANSFORMS
 from mmseed.utils import register_all_modules
 
-SMALL_PATCH = ('configs/seed/seed_r50w2-swav_to_effb0_small-patch.py',
-               'configs/seed/seed_r50w2-swav_to_mbv3_small-patch.py')
+SMALL_PATCH = ('configs/seed/seed_r50w2-swav_to_effb0_small-patch-800e.py',
+               'configs/seed/seed_r50w2-swav_to_mbv3_small-patch-800e.py')
 
 # The hand-written view pipelines before the spec (commit 2a568ab):
 # configs/_base_/datasets/cifar10_mocov2.py's view_pipeline and
-# seed_r50w2-swav_to_effb0_small-patch.py's, which reused
+# seed_r50w2-swav_to_effb0_small-patch-800e.py's, which reused
 # imagenet_mocov2.py's colour, blur and flip steps.
 GRAY = dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
             channel_weights=(0.114, 0.587, 0.2989))
