@@ -107,11 +107,12 @@ def test_amp_optim_wrapper_uses_torch_amp_grad_scaler(loss_scale, init_scale,
         loss_scale if isinstance(loss_scale, float) else None)
 
 
-def test_train_amp_names_mmseeds_wrapper():
+def test_train_amp_names_mmseeds_wrapper(monkeypatch):
     from mmengine.config import Config
 
     from conftest import load_tool
     train = load_tool('tools/train.py')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     cfg = Config(dict(optim_wrapper=dict(
         type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))))
     cfg = train.merge_args(cfg, train.parse_args(['x.py', '--amp']))
@@ -153,3 +154,27 @@ def test_building_a_mobilenet_v3_student_warns_nothing():
         _only_mmseeds_filters()
         MODELS.build(dict(type='MobileNetV3', arch='large'))
     assert not [str(w.message) for w in caught]
+
+
+def test_train_amp_bf16_and_no_gpu(monkeypatch):
+    import pytest
+    from mmengine.config import Config
+
+    from conftest import load_tool
+    from mmseed.errors import ConfigError
+    train = load_tool('tools/train.py')
+
+    def config():
+        return Config(dict(optim_wrapper=dict(
+            type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))))
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(ConfigError, match=r'^--amp fp16 needs a CUDA GPU'):
+        train.merge_args(config(), train.parse_args(['x.py', '--amp']))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    fp16 = train.merge_args(config(), train.parse_args(['x.py', '--amp']))
+    assert 'dtype' not in fp16.optim_wrapper  # float16, mmengine's default
+    bf16 = train.merge_args(config(),
+                            train.parse_args(['x.py', '--amp', 'bf16']))
+    assert bf16.optim_wrapper.dtype == 'bfloat16'
+    assert bf16.optim_wrapper.loss_scale == 'dynamic'

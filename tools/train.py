@@ -1,6 +1,7 @@
 """Train a model from a config: ``python tools/train.py CONFIG [options]``."""
 import argparse
 
+import torch
 from mmengine.runner import Runner
 
 import mmseed  # noqa: F401  (applies the compatibility patches)
@@ -23,7 +24,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='resume from PATH, or with no value (or "auto") from the latest '
         'checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='mixed precision training')
+        '--amp',
+        nargs='?',
+        const='fp16',
+        choices=['fp16', 'bf16'],
+        help="mixed precision training on a CUDA GPU: fp16 with a dynamic "
+        "loss scale (the default, as the official SEED code) or bf16; "
+        "SEED's loss stays fp32")
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -54,9 +61,15 @@ def merge_args(cfg, args):
         if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
                            'mmseed.AmpOptimWrapper'):
             raise ConfigError(f'--amp does not combine with {wrapper}')
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"--amp {args.amp} needs a CUDA GPU (mmengine's "
+                "AmpOptimWrapper); on this machine train without --amp")
         # mmseed's: mmengine's builds the deprecated torch.cuda.amp.GradScaler.
         cfg.optim_wrapper.type = 'mmseed.AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if args.amp == 'bf16':
+            cfg.optim_wrapper.dtype = 'bfloat16'
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
             raise ConfigError('--auto-scale-lr needs auto_scale_lr = '
