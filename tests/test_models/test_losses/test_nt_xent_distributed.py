@@ -1,0 +1,58 @@
+"""NT-Xent on 2 gloo processes equals the single-process value and gradient
+on the same global batch."""
+import os
+import socket
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from mmseed.models.losses import nt_xent
+
+N, D = 4, 8
+
+
+def global_batch():
+    generator = torch.Generator().manual_seed(0)
+    return (torch.randn(2 * N, D, generator=generator),
+            torch.randn(2 * N, D, generator=generator))
+
+
+def worker(rank, port, out):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    try:
+        z1, z2 = global_batch()
+        mine = slice(rank * N, (rank + 1) * N)
+        z1 = z1[mine].clone().requires_grad_()
+        z2 = z2[mine].clone().requires_grad_()
+        loss = nt_xent(z1, z2)
+        loss.backward()
+        # DDP averages gradients over the ranks.
+        out[rank] = (loss.detach(), z1.grad / 2, z2.grad / 2)
+    finally:
+        dist.destroy_process_group()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_equal_one_on_the_global_batch():
+    with mp.Manager() as manager:
+        out = manager.dict()
+        mp.spawn(worker, args=(free_port(), out), nprocs=2, join=True)
+        results = dict(out)
+    z1, z2 = global_batch()
+    z1.requires_grad_()
+    z2.requires_grad_()
+    single = nt_xent(z1, z2)
+    single.backward()
+    mean = (results[0][0] + results[1][0]) / 2
+    torch.testing.assert_close(mean, single.detach())
+    grad1 = torch.cat([results[0][1], results[1][1]])
+    grad2 = torch.cat([results[0][2], results[1][2]])
+    torch.testing.assert_close(grad1, z1.grad)
+    torch.testing.assert_close(grad2, z2.grad)
