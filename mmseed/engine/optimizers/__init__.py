@@ -1,3 +1,4 @@
 from .amp_optim_wrapper import AmpOptimWrapper
+from .multi_optim_wrapper_constructor import MultiOptimWrapperConstructor
 
-__all__ = ['AmpOptimWrapper']
+__all__ = ['AmpOptimWrapper', 'MultiOptimWrapperConstructor']

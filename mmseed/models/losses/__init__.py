@@ -1,6 +1,6 @@
 from .functional import (cosine_similarity_matrix, fp32, kl_divergence,
                          queue_logits, soft_cross_entropy)
-from .mutual_kl import mutual_similarity_kl
+from .mutual_kl import mutual_similarity_kl, similarity_kl
 from .nt_xent import NTXentLoss, gather_with_grad, nt_xent
 from .seed_loss import SEEDLoss, seed_loss
 from .simsiam_loss import simsiam_loss
@@ -8,6 +8,6 @@ from .simsiam_loss import simsiam_loss
 __all__ = [
     'SEEDLoss', 'seed_loss', 'cosine_similarity_matrix', 'fp32',
     'kl_divergence', 'queue_logits', 'soft_cross_entropy',
-    'mutual_similarity_kl', 'NTXentLoss', 'gather_with_grad', 'nt_xent',
+    'mutual_similarity_kl', 'similarity_kl', 'NTXentLoss', 'gather_with_grad', 'nt_xent',
     'simsiam_loss'
 ]

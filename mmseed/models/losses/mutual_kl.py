@@ -6,7 +6,22 @@ from torch import Tensor
 
 from .functional import cosine_similarity_matrix, fp32, kl_divergence
 
-__all__ = ['mutual_similarity_kl']
+__all__ = ['similarity_kl', 'mutual_similarity_kl']
+
+
+@fp32
+def similarity_kl(x1: Tensor,
+                  x2: Tensor,
+                  t1: Tensor,
+                  t2: Tensor,
+                  temperature: float = 0.1,
+                  reduction: str = 'mean') -> Tensor:
+    """``KL(P_t || P_x)`` of two peers' similarity distributions, ``P_t``
+    detached: ``P[i, j] = softmax_j(cos(v1_i, v2_j) / temperature)`` over
+    each peer's own two views. See :func:`mutual_similarity_kl`."""
+    logits = cosine_similarity_matrix(x1, x2) / temperature
+    target = cosine_similarity_matrix(t1, t2) / temperature
+    return kl_divergence(logits, target.detach(), reduction=reduction)
 
 
 @fp32
@@ -36,7 +51,5 @@ def mutual_similarity_kl(a1: Tensor,
     Returns:
         tuple[Tensor, Tensor]: Peer a's term, peer b's term.
     """
-    logits_a = cosine_similarity_matrix(a1, a2) / temperature
-    logits_b = cosine_similarity_matrix(b1, b2) / temperature
-    return (kl_divergence(logits_a, logits_b.detach(), reduction=reduction),
-            kl_divergence(logits_b, logits_a.detach(), reduction=reduction))
+    return (similarity_kl(a1, a2, b1, b2, temperature, reduction),
+            similarity_kl(b1, b2, a1, a2, temperature, reduction))
