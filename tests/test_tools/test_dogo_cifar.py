@@ -108,3 +108,25 @@ def test_dogo_without_an_optimizer_for_a_peer_is_one_line(cifar_slice,
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(
         'error: no optimizer trains')
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_dogo_on_two_processes(cifar_slice, tmp_path):
+    """torchrun with 2 gloo processes: each peer DDP-wrapped on its own,
+    NT-Xent over both ranks' batches."""
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()),
+               PYTHONWARNINGS='ignore')
+    result = subprocess.run(
+        ['bash', 'tools/dist_train.sh', DOGO, '2', '--work-dir',
+         str(tmp_path / 'ddp'), *options(cifar_slice, batch=8)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert 'Epoch(train) [1][5/5]' in out and 'loss_peer2:' in out
+    state = load(tmp_path / 'ddp' / 'epoch_1.pth')['state_dict']
+    assert any(k.startswith('peer1.backbone.') for k in state)

@@ -5,8 +5,9 @@ self-supervised learning", CVPR-W 2021)."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch.nn.functional as F
-from mmengine.model import BaseModel, BaseModule
+from mmengine.model import BaseModel, BaseModule, is_model_wrapper
 from mmengine.optim import OptimWrapperDict
+from mmengine.runner.checkpoint import get_state_dict
 from torch import Tensor
 
 from mmseed.errors import ConfigError
@@ -71,7 +72,7 @@ class DoGoPeer(BaseModule):
         self.loss_weight = loss_weight
         self.mutual_weight = mutual_weight
 
-    def forward(self, images: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+    def embed(self, images: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
         """The L2-normalised projection and (SimSiam) prediction of a view.
         """
         feats = self.backbone(images)
@@ -80,6 +81,12 @@ class DoGoPeer(BaseModule):
         p = self.predictor((z, ))[0] if self.predictor is not None else None
         return F.normalize(z, dim=1), (None if p is None else
                                        F.normalize(p, dim=1))
+
+    def forward(self, view1: Tensor, view2: Tensor) -> Tuple[tuple, tuple]:
+        """:meth:`embed` of each view, one after the other (BatchNorm
+        statistics per view, as the official peers), in one call: under DDP
+        a peer runs one forward per backward."""
+        return self.embed(view1), self.embed(view2)
 
     def objective_loss(self, out1: tuple, out2: tuple) -> Tensor:
         """The peer's own loss on its two views' outputs."""
@@ -167,9 +174,22 @@ class DoGo(BaseModel):
                 'DoGo contrasts the images of a batch: set '
                 'train_dataloader.batch_size to 2 or more')
 
+    def state_dict(self, *args, **kwargs) -> dict:
+        """The state dict without the DDP wrappers' ``module.`` in the keys
+        (``MMSeparateDistributedDataParallel`` wraps each peer inside the
+        model, and mmengine saves ``model.state_dict()``), so a checkpoint
+        has the same keys on one process or many."""
+        return get_state_dict(self, *args, **kwargs)
+
+    def _peer(self, name: str) -> DoGoPeer:
+        """A peer, without the DDP wrapper
+        ``MMSeparateDistributedDataParallel`` puts around it."""
+        peer = getattr(self, name)
+        return peer.module if is_model_wrapper(peer) else peer
+
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         """Backbone features of ``eval_peer``."""
-        return getattr(self, self.eval_peer).backbone(inputs)
+        return self._peer(self.eval_peer).backbone(inputs)
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         if mode == 'loss':
@@ -204,9 +224,9 @@ class DoGo(BaseModel):
         """
         views = split_views(inputs, [('peer1', 2), ('peer2', 2)],
                             key='model (DoGo: 2 views per peer)')
-        peers = (self.peer1, self.peer2)
-        outs = [[peer(v) for v in views[name]]
-                for name, peer in zip(PEERS, peers)]
+        # Called as modules (DDP-wrapped under MMSeparateDistributedDataParallel).
+        outs = [getattr(self, name)(*views[name]) for name in PEERS]
+        peers = tuple(self._peer(name) for name in PEERS)
         own = [peer.objective_loss(*out) for peer, out in zip(peers, outs)]
         kls = []
         for i in (0, 1):

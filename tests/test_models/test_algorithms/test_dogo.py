@@ -59,8 +59,8 @@ def test_losses_are_the_official_combination():
     # The same forward by hand: each peer's own views.
     torch.manual_seed(1)
     views = data['inputs']
-    out1 = [model.peer1(v) for v in views[:2]]
-    out2 = [model.peer2(v) for v in views[2:]]
+    out1 = [model.peer1.embed(v) for v in views[:2]]
+    out2 = [model.peer2.embed(v) for v in views[2:]]
     z1 = [o[0] for o in out1]
     z2 = [o[0] for o in out2]
     ssl1, ssl2 = nt_xent(*z1, 0.5), nt_xent(*z2, 0.5)
@@ -109,8 +109,8 @@ def test_simclr_with_simsiam_uses_the_predictions_in_the_kl():
     torch.manual_seed(3)
     losses = model.loss(views)
     torch.manual_seed(3)
-    out1 = [model.peer1(v) for v in views[:2]]
-    out2 = [model.peer2(v) for v in views[2:]]
+    out1 = [model.peer1.embed(v) for v in views[:2]]
+    out2 = [model.peer2.embed(v) for v in views[2:]]
     (z21, p21), (z22, p22) = out2
     torch.testing.assert_close(losses['peer2_simsiam'],
                                simsiam_loss(p21, p22, z21, z22).detach())
@@ -129,8 +129,8 @@ def test_two_simsiam_peers_target_the_others_projections():
     torch.manual_seed(3)
     losses = model.loss(views)
     torch.manual_seed(3)
-    (z11, p11), (z12, p12) = [model.peer1(v) for v in views[:2]]
-    (z21, p21), (z22, p22) = [model.peer2(v) for v in views[2:]]
+    (z11, p11), (z12, p12) = [model.peer1.embed(v) for v in views[:2]]
+    (z21, p21), (z22, p22) = [model.peer2.embed(v) for v in views[2:]]
     torch.testing.assert_close(
         losses['peer1_kl'], similarity_kl(p11, p12, z21, z22, 0.1).detach())
     torch.testing.assert_close(
