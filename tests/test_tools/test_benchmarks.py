@@ -16,8 +16,16 @@ SEED_R18W05 = 'configs/seed/seed_r18-cifar_to_r18w05-cifar_cifar10.py'
 SEED_MBV3 = 'configs/seed/seed_r18-cifar_to_mbv3_cifar10.py'
 SEED_IMAGENET = 'configs/seed/seed_r50_to_r18.py'
 MOCO_CIFAR = 'configs/mocov2/mocov2_r18-cifar_1xb256-200e_cifar10.py'
+DOGO_R18W05 = 'configs/dogo/dogo_r18-cifar_r18w05-cifar_1xb256-200e_cifar10.py'
+# Tiny peers (8-64 channels) for a quick CPU run.
+TINY_PEERS = [f'model.{peer}.{key}'
+              for peer in ('peer1', 'peer2')
+              for key in ('backbone.base_channels=8',
+                          'backbone.stem_channels=8', 'neck.in_channels=64')]
+# The sections that do work in each method's step (DoGo has no queue).
 SPLIT_PARTS = {'seed': ('data', 'teacher', 'student', 'queue'),
-               'moco': ('data', 'key_encoder', 'student', 'queue')}
+               'moco': ('data', 'key_encoder', 'student', 'queue'),
+               'dogo': ('data', 'peer1', 'student')}
 
 
 @pytest.fixture(scope='module')
@@ -59,9 +67,11 @@ def check_report(report, stdout, methods, loss_rtol):
         assert math.isclose(r['images_per_s'], 4 * 1e3 / r['step_ms'],
                             rel_tol=1e-9)
         split = r['split_ms']
-        assert set(split) == {*SPLIT_PARTS[method], 'other'}
+        assert set(split) == {*SPLIT_PARTS[method], 'queue', 'other'}
         parts = [split[key] for key in SPLIT_PARTS[method]]
         assert all(part > 0 for part in parts), split
+        if 'queue' not in SPLIT_PARTS[method]:
+            assert split['queue'] == 0
         # The parts lie inside the iteration: they sum to at most its time.
         assert sum(parts) <= r['split_step_ms'] + 1e-6
         assert split['other'] >= -1e-6
@@ -111,6 +121,19 @@ def test_throughput_seed_and_moco(tmp_path):
         results['moco', 'plain']['loss_step0'])
 
 
+def test_throughput_dogo(tmp_path):
+    """Both peers, each with its own optimizer: the plain loop's step-0 loss
+    (the sum of the peers' losses) is mmseed's."""
+    report, stdout = run_throughput(
+        DOGO_R18W05, tmp_path / 'r.json', '--method', 'dogo', '--warmup',
+        '0', '--iters', '1', '--split-iters', '1', '--cfg-options',
+        *TINY_PEERS)
+    results = check_report(report, stdout, ('dogo', ), loss_rtol=1e-5)
+    assert '| peer1 ms |' in stdout.splitlines()[0]
+    assert any(note.startswith('dogo: no target network')
+               for note in report['settings']['notes'])
+
+
 def test_throughput_mobilenet_channels_last_repeats(tmp_path):
     report, stdout = run_throughput(
         SEED_MBV3, tmp_path / 'r.json', '--channels-last', '--warmup', '0',
@@ -153,7 +176,7 @@ def test_the_shared_tool_names_no_method():
     (its only 'seed' is the random seed)."""
     source = (REPO / 'tools' / 'benchmarks' / 'throughput.py').read_text()
     source = source.replace('mmseed', '')
-    assert not re.search(r'moco|swav', source, re.IGNORECASE)
+    assert not re.search(r'moco|swav|dogo|peer', source, re.IGNORECASE)
     assert 'SEED' not in source
     words = {w.lower() for w in re.findall(r'\w*seed\w*', source, re.I)}
     assert words <= {'seed', 'manual_seed'}, words
@@ -173,7 +196,8 @@ def test_a_reference_step_dropped_into_the_folder_is_timed(
         (REPO / 'tools/benchmarks/reference_steps/seed.py').read_text())
     monkeypatch.setattr(steps, '__path__', [*steps.__path__, str(folder)])
     monkeypatch.setitem(SPLIT_PARTS, 'seedcopy', SPLIT_PARTS['seed'])
-    assert steps.available_methods() == ['moco', 'seed', 'seedcopy']
+    assert steps.available_methods() == ['dogo', 'moco', 'seed',
+                                         'seedcopy']
     out = tmp_path / 'r.json'
     try:
         throughput.main([
@@ -210,6 +234,10 @@ def test_config_reading(bench):
     throughput, _ = bench
     assert throughput.crop_size(Config.fromfile(REPO / SEED_IMAGENET)) == (
         224, 224)
+    # DoGo's views are MultiViewGroups groups, all at 32 px.
+    dogo_cfg = Config.fromfile(REPO / DOGO_R18W05)
+    assert throughput.crop_size(dogo_cfg) == (32, 32)
+    assert throughput.method_model(dogo_cfg, 'dogo') == dogo_cfg.model
     cfg = Config.fromfile(REPO / SEED_R18W05)
     assert throughput.crop_size(cfg) == (32, 32)
     seed = throughput.method_model(cfg, 'seed')
@@ -226,6 +254,50 @@ def test_config_reading(bench):
     assert throughput.method_model(moco_cfg, 'moco') == moco_cfg.model
     with pytest.raises(ValueError, match='--method seed needs a SEED'):
         throughput.method_model(moco_cfg, 'seed')
+
+
+def test_optimizers_of_a_config_with_one_per_sub_module(bench):
+    """A MultiOptimWrapperConstructor config: the plain loop builds the
+    named entry's optimizer, and bf16 makes each entry an AmpOptimWrapper."""
+    throughput, _ = bench
+    cfg = Config.fromfile(REPO / DOGO_R18W05)
+    param = torch.nn.Parameter(torch.zeros(2))
+    adam = throughput.plain_optimizer(cfg.optim_wrapper, [param], 'peer2')
+    assert isinstance(adam, torch.optim.Adam)
+    assert adam.defaults['lr'] == cfg.optim_wrapper.peer2.optimizer.lr
+    with pytest.raises(ValueError, match=r'optim_wrapper\.optimizer'):
+        throughput.plain_optimizer(cfg.optim_wrapper, [param])
+    with pytest.raises(ValueError, match=r'optim_wrapper\.peer3\.optimizer'):
+        throughput.plain_optimizer(cfg.optim_wrapper, [param], 'peer3')
+    wrappers = throughput.wrapper_configs(cfg.optim_wrapper)
+    assert set(wrappers) == {'peer1', 'peer2'}
+    assert wrappers['peer1'] is cfg.optim_wrapper.peer1  # edits apply
+    single = Config.fromfile(REPO / SEED_R18W05).optim_wrapper
+    assert throughput.wrapper_configs(single) == {'': single}
+
+
+def test_section_clock_unwrap_restores_what_was_there(bench):
+    """A wrapper over a patched method gives the patch back; one a hook
+    already removed (NonFiniteLossHook undoes its update_params patch after
+    training) is left alone."""
+    throughput, _ = bench
+
+    class Owner:
+        def work(self):
+            return 'class'
+
+    owner, patched = Owner(), Owner()
+    patched.work = lambda: 'patch'
+    clock = throughput.SectionClock(torch.device('cpu'))
+    clock.wrap(owner, 'work', 'target')
+    clock.wrap(patched, 'work', 'target')
+    clock.active = True
+    assert owner.work() == 'class' and patched.work() == 'patch'
+    assert clock.totals['target'] > 0
+    del owner.work  # removed by someone else
+    clock.unwrap()
+    assert owner.work() == 'class' and 'work' not in vars(owner)
+    assert patched.work() == 'patch' and 'work' in vars(patched)
 
 
 def test_markdown_table(bench):

@@ -13,7 +13,6 @@ curves. The stages and presets are those of ``cifar10_seed_vs_moco.py``
 pipeline this reuses; a finished stage is skipped on a rerun.
 """
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -22,7 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
 
 from cifar10_seed_vs_moco import (PRESETS, STUDENTS, Pipeline,  # noqa: E402
-                                  prepare_data, say, scaled_schedule)
+                                  prepare_data, say, scaled_schedule,
+                                  write_table)
 
 DOGO = 'configs/dogo/dogo_r18-cifar_r18w05-cifar_1xb256-200e_cifar10.py'
 SIMCLR = 'configs/simclr/simclr_r18w05-cifar_1xb256-200e_cifar10.py'
@@ -103,12 +103,7 @@ def main(argv=None) -> None:
         rows.append(f'{name}|{work}|{",".join(map(str, evals))}')
     if args.dry_run:
         return
-    collect = [sys.executable, 'tools/analysis_tools/collect_results.py']
-    for row in rows:
-        collect += ['--row', row]
-    table = subprocess.run(collect, cwd=REPO, check=True, text=True,
-                           capture_output=True).stdout
-    (pipe.root / 'results.md').write_text(table)
+    table = write_table(pipe.root, rows)
     say(f'results ({pipe.root / "results.md"}):\n\n{table}')
 
 

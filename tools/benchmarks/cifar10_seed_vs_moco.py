@@ -228,6 +228,18 @@ def prepare_data(per_class: Optional[int], src: Optional[str]) -> Path:
     return out
 
 
+def write_table(root: Path, rows: Sequence[str]) -> str:
+    """The Markdown table of ``rows`` (``collect_results.py --row``), also
+    written to ``root/results.md``."""
+    collect = [sys.executable, 'tools/analysis_tools/collect_results.py']
+    for row in rows:
+        collect += ['--row', row]
+    table = subprocess.run(collect, cwd=REPO, check=True, text=True,
+                           capture_output=True).stdout
+    (root / 'results.md').write_text(table)
+    return table
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='SEED vs MoCo-v2 on real CIFAR-10: train, evaluate, '
@@ -285,12 +297,7 @@ def main(argv=None) -> None:
     if args.dry_run:
         return
 
-    collect = [sys.executable, 'tools/analysis_tools/collect_results.py']
-    for row in rows:
-        collect += ['--row', row]
-    table = subprocess.run(collect, cwd=REPO, check=True, text=True,
-                           capture_output=True).stdout
-    (pipe.root / 'results.md').write_text(table)
+    table = write_table(pipe.root, rows)
     if args.table:
         args.table.write_text(table)
     plots = pipe.root / 'plots'

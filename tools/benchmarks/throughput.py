@@ -32,9 +32,9 @@ Each path runs ``--warmup`` untimed steps, ``--iters`` steps timed as a whole
 a synchronisation around each section, which is why they are separate): data
 (loading the batch, to device, pre-processing) / target (the method's target
 network: e.g. a frozen teacher's forward, or a momentum encoder's update and
-forward; the report names it after the method) / student forward, backward
-and optimizer step / queue update / other (the rest of the iteration: hooks,
-logging).
+forward; a method without one says what it times there; the report names it
+after the method) / student forward, backward and optimizer step / queue
+update / other (the rest of the iteration: hooks, logging).
 
 With ``--repeats R`` both paths run R times, the first path alternating
 (mmseed, plain, mmseed, ...), so a slow drift in the machine's speed (a shared
@@ -65,6 +65,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.hooks import Hook
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
 from mmpretrain.models.utils import SelfSupDataPreprocessor
 from mmpretrain.structures import DataSample
@@ -82,11 +83,13 @@ from reference_steps import available_methods, load_method
 
 __all__ = [
     'SectionClock', 'PeakMemory', 'SyntheticViews', 'RunnerTimer',
-    'PlainPreprocess', 'plain_optimizer', 'method_model', 'benchmark', 'main'
+    'PlainPreprocess', 'wrapper_configs', 'plain_optimizer', 'method_model',
+    'benchmark', 'main'
 ]
 
 SPLIT_KEYS = ('data', 'target', 'student', 'queue', 'other')
 PATHS = ('mmseed', 'plain')
+_MISSING = object()
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -156,7 +159,7 @@ class SectionClock:
         self.cuda = device.type == 'cuda'
         self.active = False
         self.totals: Dict[str, float] = defaultdict(float)
-        self._wrapped: List[Tuple[object, str]] = []
+        self._wrapped: List[Tuple[object, str, Callable, object]] = []
 
     def now(self) -> float:
         """The time in seconds, after the device's queued work finished."""
@@ -189,13 +192,21 @@ class SectionClock:
             with self.section(name):
                 return original(*args, **kwargs)
 
+        before = vars(owner).get(attr, _MISSING)  # a patch it shadows
         setattr(owner, attr, timed)
-        self._wrapped.append((owner, attr))
+        self._wrapped.append((owner, attr, timed, before))
 
     def unwrap(self) -> None:
-        """Remove every wrapper: the class's methods are seen again."""
-        for owner, attr in reversed(self._wrapped):
-            delattr(owner, attr)
+        """Remove every wrapper: what ``owner.attr`` was before is seen
+        again. A wrapper something else already removed (e.g. a hook that
+        patched the same method and undid its patch) is left alone."""
+        for owner, attr, timed, before in reversed(self._wrapped):
+            if vars(owner).get(attr) is not timed:
+                continue
+            if before is not _MISSING:
+                setattr(owner, attr, before)
+            else:
+                delattr(owner, attr)
         self._wrapped.clear()
 
 
@@ -312,13 +323,14 @@ class RunnerTimer(Hook):
         clock (SectionClock): The clock the sections accumulate in.
         warmup (int): Untimed iterations.
         iters (int): Iterations timed as a whole.
-        install (Callable): Wraps the model's methods in ``clock`` sections.
+        install (Callable): Wraps the model's (and the optim wrapper's)
+            methods in ``clock`` sections; called with both.
     """
 
     priority = 'LOWEST'
 
     def __init__(self, clock: SectionClock, warmup: int, iters: int,
-                 install: Callable[[nn.Module], None]) -> None:
+                 install: Callable[[nn.Module, OptimWrapper], None]) -> None:
         self.clock = clock
         self.warmup = warmup
         self.iters = iters
@@ -350,7 +362,7 @@ class RunnerTimer(Hook):
             self._start = self.clock.now()
         elif done == self.warmup + self.iters:
             self.elapsed = self.clock.now() - self._start
-            self.install(runner.model)
+            self.install(runner.model, runner.optim_wrapper)
             self.clock.active = True
             self._last = self.clock.now()
         elif self.clock.active:
@@ -359,13 +371,16 @@ class RunnerTimer(Hook):
             self._last = now
 
 
-def install_sections(model: nn.Module, clock: SectionClock,
-                     method: ModuleType) -> None:
+def install_sections(model: nn.Module, optim_wrapper: OptimWrapper,
+                     clock: SectionClock, method: ModuleType) -> None:
     """Time the model's train step and data pre-processing, then the
-    method's own sections (its target network and queue update)."""
+    method's own sections (its target network and queue update), and those
+    of the optim wrapper if the method has ``install_optim_sections``."""
     clock.wrap(model, 'train_step', 'train_step')
     clock.wrap(model.data_preprocessor, 'forward', 'preprocess')
     method.install_sections(model, clock)
+    if hasattr(method, 'install_optim_sections'):
+        method.install_optim_sections(optim_wrapper, clock)
 
 
 class PlainPreprocess:
@@ -401,20 +416,44 @@ class PlainPreprocess:
         return x
 
 
-def plain_optimizer(optim_cfg: ConfigDict,
-                    params: List[nn.Parameter]) -> torch.optim.Optimizer:
-    """The config's optimizer built directly from ``torch.optim``."""
-    for key in ('paramwise_cfg', 'clip_grad', 'accumulative_counts'):
-        if optim_cfg.get(key):
+def wrapper_configs(optim_cfg: ConfigDict) -> Dict[str, ConfigDict]:
+    """The optimizer wrappers an ``optim_wrapper`` config builds, by key
+    (``''`` for the config itself): the config if it has an optimizer, else
+    its entries that do (a constructor with one wrapper per sub-module, e.g.
+    ``optim_wrapper.<child> = dict(optimizer=...)``)."""
+    if 'optimizer' in optim_cfg:
+        return {'': optim_cfg}
+    return {key: value for key, value in optim_cfg.items()
+            if isinstance(value, dict) and 'optimizer' in value}
+
+
+def plain_optimizer(optim_cfg: ConfigDict, params: List[nn.Parameter],
+                    name: Optional[str] = None) -> torch.optim.Optimizer:
+    """The config's optimizer built directly from ``torch.optim``.
+
+    Args:
+        optim_cfg (ConfigDict): The config's ``optim_wrapper``.
+        params (List[nn.Parameter]): The parameters it trains.
+        name (str, optional): For a config with one wrapper per sub-module,
+            the entry to build (``optim_wrapper.<name>``).
+    """
+    key = 'optim_wrapper' if name is None else f'optim_wrapper.{name}'
+    if name is not None:
+        optim_cfg = optim_cfg.get(name)
+    if not isinstance(optim_cfg, dict) or 'optimizer' not in optim_cfg:
+        raise ConfigError(f'the plain reference loop needs {key}.optimizer; '
+                          f'the config has none')
+    for option in ('paramwise_cfg', 'clip_grad', 'accumulative_counts'):
+        if optim_cfg.get(option):
             raise ConfigError(f'the plain reference loop does not mirror '
-                              f'optim_wrapper.{key}; benchmark without it')
-    kwargs = dict(optim_cfg.optimizer)
-    name = kwargs.pop('type')
-    if not isinstance(name, str) or not hasattr(torch.optim, name):
+                              f'{key}.{option}; benchmark without it')
+    kwargs = dict(optim_cfg['optimizer'])
+    kind = kwargs.pop('type')
+    if not isinstance(kind, str) or not hasattr(torch.optim, kind):
         raise ConfigError(
             f'the plain reference loop builds torch.optim optimizers; the '
-            f'config\'s optim_wrapper.optimizer is {name}')
-    return getattr(torch.optim, name)(params, **kwargs)
+            f'config\'s {key}.optimizer is {kind}')
+    return getattr(torch.optim, kind)(params, **kwargs)
 
 
 def method_model(cfg: Config, name: str) -> ConfigDict:
@@ -424,11 +463,17 @@ def method_model(cfg: Config, name: str) -> ConfigDict:
 
 
 def crop_size(cfg: Config) -> Optional[Tuple[int, int]]:
-    """(H, W) of the first ``RandomResizedCrop`` in the train pipeline."""
+    """(H, W) of the first ``RandomResizedCrop`` in the train pipeline, or
+    of a ``MultiViewGroups`` whose view groups share one ``size``."""
     def find(node):
         if isinstance(node, dict):
             if type_name(node).endswith('RandomResizedCrop'):
                 return node.get('scale')
+            if type_name(node).endswith('MultiViewGroups'):
+                sizes = [group.get('size') for group in node.get('views', [])
+                         if isinstance(group, dict)]
+                same = sizes and all(size == sizes[0] for size in sizes)
+                return sizes[0] if same else None
             values = node.values()
         elif isinstance(node, (list, tuple)):
             values = node
@@ -531,8 +576,9 @@ def run_mmseed(cfg: Config, name: str, model_cfg: ConfigDict,
         sampler=dict(type='DefaultSampler', shuffle=False))
     optim_wrapper = ConfigDict(cfg.optim_wrapper.to_dict())
     if args.amp == 'bf16':
-        optim_wrapper.type = 'AmpOptimWrapper'
-        optim_wrapper.dtype = 'bfloat16'
+        for wrapper in wrapper_configs(optim_wrapper).values():
+            wrapper.type = 'AmpOptimWrapper'
+            wrapper.dtype = 'bfloat16'
     hooks = copy.deepcopy(cfg.get('default_hooks', ConfigDict()))
     hooks.checkpoint = None  # no files; real runs save every few epochs
     env_cfg = copy.deepcopy(cfg.get('env_cfg', ConfigDict()))
@@ -568,7 +614,11 @@ def run_mmseed(cfg: Config, name: str, model_cfg: ConfigDict,
             model.to(memory_format=torch.channels_last)
         runner.train()
         peak = memory.read_mib()
-        runner.optim_wrapper.optimizer.state.clear()
+        wrappers = runner.optim_wrapper
+        for wrapper in (wrappers.values()
+                        if isinstance(wrappers, OptimWrapperDict) else
+                        [wrappers]):
+            wrapper.optimizer.state.clear()
     clock.unwrap()
     del runner
     _release(device)

@@ -23,14 +23,21 @@ it by name and needs no edit. A module defines:
   in the clock's sections (``clock.wrap(owner, 'method', 'target')``):
   ``'target'`` for the target network's work, ``'queue'`` for the memory
   update. The tool itself times ``train_step`` and the data pre-processor.
+* ``install_optim_sections(optim_wrapper, clock) -> None`` (optional): the
+  same for the optim wrapper the runner built (an ``OptimWrapperDict`` for
+  a config with one wrapper per sub-module), e.g. one optimizer's
+  ``update_params`` (its backward and step) in a section.
 * ``PlainStep(model, preprocess, make_optimizer, clock, autocast)``: one
   training step in plain PyTorch on the built model's modules, called with
   an iterator over batches (a list of ``NUM_VIEWS`` uint8 tensors, each
   (N, 3, H, W)) and returning the step's loss. ``preprocess(images)`` gives
   the normalised device tensor; ``make_optimizer(params)`` the config's
-  optimizer over the given parameters; ``clock.section(name)`` times
-  ``'data'``, ``'target'``, ``'student'`` and ``'queue'``; ``autocast()`` is
-  the forward's precision context.
+  optimizer over the given parameters, and ``make_optimizer(params, name)``
+  that of entry ``optim_wrapper.<name>`` (a config with one optimizer per
+  sub-module, e.g. ``MultiOptimWrapperConstructor``'s);
+  ``clock.section(name)`` times ``'data'``, ``'target'``, ``'student'`` and
+  ``'queue'`` (a section entered several times in a step adds up);
+  ``autocast()`` is the forward's precision context.
 """
 import importlib
 import pkgutil
