@@ -62,6 +62,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
+# First: mmseed's compatibility fixes include the warning filters that must
+# be in place before mmpretrain imports mmcv's modules.
+import mmseed  # noqa: F401,I001
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.hooks import Hook
@@ -72,7 +75,6 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-import mmseed  # noqa: F401  (applies the compatibility patches)
 from mmseed.errors import ConfigError
 from mmseed.utils import register_all_modules
 from mmseed.utils.cli import run_with_clear_errors

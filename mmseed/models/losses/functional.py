@@ -116,5 +116,7 @@ def kl_divergence(logits: Tensor,
                          f'{reduction!r}')
     log_prob = F.log_softmax(logits / temperature, dim=1)
     log_target = F.log_softmax(target_logits / target_temperature, dim=1)
-    return F.kl_div(log_prob, log_target, reduction=reduction,
-                    log_target=True)
+    # Summed, then divided here: torch warns on every call of
+    # F.kl_div(reduction='mean') that its meaning will change.
+    total = F.kl_div(log_prob, log_target, reduction='sum', log_target=True)
+    return total / (logits.numel() if reduction == 'mean' else len(logits))

@@ -72,3 +72,12 @@ def test_fp32_under_autocast(function):
     assert got == function(logits.float(), target.float(), 0.2, 1e-4)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         assert queue_logits(logits, target, target).dtype == torch.float32
+
+
+def test_element_mean_warns_nothing():
+    """F.kl_div(reduction='mean') warns on every call; ours does not."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        kl_divergence(torch.randn(3, 4), torch.randn(3, 4), reduction='mean')
+    assert not caught
