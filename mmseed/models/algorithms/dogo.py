@@ -96,6 +96,14 @@ class DoGoPeer(BaseModule):
         return simsiam_loss(p1, p2, z1, z2)
 
 
+def _check_peer(cfg, key: str) -> None:
+    """A peer's config must give a projection head (checked before training
+    and when the model is built)."""
+    if not isinstance(cfg, dict) or not cfg.get('neck'):
+        raise ConfigError(f'{key} needs a backbone and a projection head: '
+                          f'set {key}.neck (e.g. NonLinearNeck)')
+
+
 @MODELS.register_module()
 class DoGo(BaseModel):
     """Distill-on-the-Go: two peers, two optimizers, one step.
@@ -150,10 +158,7 @@ class DoGo(BaseModel):
             raise ConfigError(f'model.eval_peer must be peer1 or peer2, got '
                               f'{eval_peer!r}')
         for name, cfg in zip(PEERS, (peer1, peer2)):
-            if not isinstance(cfg, dict) or not cfg.get('neck'):
-                raise ConfigError(
-                    f'model.{name} needs a backbone and a projection head: '
-                    f'set model.{name}.neck (e.g. NonLinearNeck)')
+            _check_peer(cfg, f'model.{name}')
             setattr(self, name, DoGoPeer(**cfg, key=f'model.{name}'))
         self.mutual_temperature = mutual_temperature
         self.kl_reduction = kl_reduction
@@ -164,11 +169,7 @@ class DoGo(BaseModel):
                      setting: TrainingSetting) -> None:
         """Each peer needs a projection head; the batch must hold pairs."""
         for name in PEERS:
-            peer = cfg.get(name)
-            if not isinstance(peer, dict) or not peer.get('neck'):
-                raise ConfigError(
-                    f'{key}.{name} needs a backbone and a projection head: '
-                    f'set {key}.{name}.neck (e.g. NonLinearNeck)')
+            _check_peer(cfg.get(name), f'{key}.{name}')
         if setting.batch_size is not None and setting.batch_size < 2:
             raise ConfigError(
                 'DoGo contrasts the images of a batch: set '

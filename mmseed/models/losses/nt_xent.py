@@ -62,10 +62,14 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5) -> Tensor:
                          f'{tuple(z1.shape)} and {tuple(z2.shape)}')
     n = z1.shape[0]
     z1, z2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
-    keys1, keys2 = gather_with_grad(z1), gather_with_grad(z2)
-    rank = dist.get_rank() if len(keys1) > 1 else 0
-    total = n * len(keys1)
-    keys = torch.cat(keys1 + keys2, dim=0)  # (2NW, D): all first, all second
+    # One gather of both views (one size check, one collective per call).
+    gathered = gather_with_grad(torch.cat([z1, z2], dim=1))
+    d = z1.shape[1]
+    rank = dist.get_rank() if len(gathered) > 1 else 0
+    total = n * len(gathered)
+    # (2NW, D): every rank's first views, then every rank's second views.
+    keys = torch.cat([g[:, :d] for g in gathered] +
+                     [g[:, d:] for g in gathered], dim=0)
     anchors = torch.cat([z1, z2], dim=0)  # (2N, D)
     logits = anchors @ keys.T / temperature
     local = torch.arange(n, device=z1.device) + rank * n
