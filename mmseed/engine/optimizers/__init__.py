@@ -1,4 +1,5 @@
 from .amp_optim_wrapper import AmpOptimWrapper
+from .lars import LARS
 from .multi_optim_wrapper_constructor import MultiOptimWrapperConstructor
 
-__all__ = ['AmpOptimWrapper', 'MultiOptimWrapperConstructor']
+__all__ = ['AmpOptimWrapper', 'LARS', 'MultiOptimWrapperConstructor']
