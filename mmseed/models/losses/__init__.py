@@ -1,5 +1,6 @@
 from .functional import (cosine_similarity_matrix, fp32, kl_divergence,
                          queue_logits, soft_cross_entropy)
+from .kd_loss import soft_label_distillation
 from .mutual_kl import mutual_similarity_kl, similarity_kl
 from .nt_xent import NTXentLoss, gather_with_grad, nt_xent
 from .seed_loss import SEEDLoss, seed_loss
@@ -8,6 +9,6 @@ from .simsiam_loss import simsiam_loss
 __all__ = [
     'SEEDLoss', 'seed_loss', 'cosine_similarity_matrix', 'fp32',
     'kl_divergence', 'queue_logits', 'soft_cross_entropy',
-    'mutual_similarity_kl', 'similarity_kl', 'NTXentLoss', 'gather_with_grad', 'nt_xent',
-    'simsiam_loss'
+    'soft_label_distillation', 'mutual_similarity_kl', 'similarity_kl',
+    'NTXentLoss', 'gather_with_grad', 'nt_xent', 'simsiam_loss'
 ]

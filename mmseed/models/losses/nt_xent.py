@@ -1,6 +1,6 @@
 """NT-Xent, SimCLR's contrastive loss (Chen et al., ICML 2020), with the
 negatives of every rank."""
-from typing import List
+from typing import List, Optional
 
 import torch
 import torch.distributed as dist
@@ -36,7 +36,8 @@ def gather_with_grad(x: Tensor) -> List[Tensor]:
 
 
 @fp32
-def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5) -> Tensor:
+def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5,
+            negatives: Optional[Tensor] = None) -> Tensor:
     """NT-Xent over the two views of a batch, with every rank's negatives.
 
     For each of the ``2N`` local embeddings (anchors), the positive is the
@@ -53,6 +54,9 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5) -> Tensor:
         z1 (Tensor): (N, D) embeddings of the first views.
         z2 (Tensor): (N, D) embeddings of the second views, same images.
         temperature (float): Defaults to 0.5 (DoGo; SimCLR's CIFAR value).
+        negatives (Tensor, optional): (M, D) further negatives of every
+            anchor, without gradient (e.g. a memory of a momentum encoder's
+            embeddings); L2-normalised here.
 
     Returns:
         Tensor: The scalar loss of this rank's anchors.
@@ -70,6 +74,11 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5) -> Tensor:
     # (2NW, D): every rank's first views, then every rank's second views.
     keys = torch.cat([g[:, :d] for g in gathered] +
                      [g[:, d:] for g in gathered], dim=0)
+    if negatives is not None:
+        if negatives.dim() != 2 or negatives.shape[1] != d:
+            raise ValueError(f'NT-Xent negatives must be (M, {d}), got '
+                             f'{tuple(negatives.shape)}')
+        keys = torch.cat([keys, F.normalize(negatives.detach(), dim=1)])
     anchors = torch.cat([z1, z2], dim=0)  # (2N, D)
     logits = anchors @ keys.T / temperature
     local = torch.arange(n, device=z1.device) + rank * n
@@ -98,5 +107,6 @@ class NTXentLoss(nn.Module):
                              f'{temperature}')
         self.temperature = temperature
 
-    def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
-        return nt_xent(z1, z2, self.temperature)
+    def forward(self, z1: Tensor, z2: Tensor,
+                negatives: Optional[Tensor] = None) -> Tensor:
+        return nt_xent(z1, z2, self.temperature, negatives)

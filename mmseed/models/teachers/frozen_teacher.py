@@ -45,11 +45,15 @@ class FrozenTeacher(BaseModule):
             feature tuple and returns a tuple, as mmpretrain's necks do
             (SwAV's through :class:`SwAVProjectionNeck`). Without one the
             embedding is the pooled feature.
-        head (dict, optional): Classifier on the pooled feature, e.g.
+        head (dict, optional): Classifier (of ``head_input``), e.g.
             ``dict(type='LinearClsHead', num_classes=1000, in_channels=2048)``;
             needed for ``'logits'``.
         checkpoint (str, optional): Path of the teacher checkpoint. Required
             for training.
+        head_input (str): What the head classifies: ``'feature'`` (default,
+            the pooled backbone feature) or ``'embedding'`` (the neck's
+            output: a classifier whose neck is part of it, such as one
+            fine-tuned from a projection head's layer).
         init_cfg (dict, optional): Not used for the weights; kept for
             mmengine's interface.
     """
@@ -59,8 +63,17 @@ class FrozenTeacher(BaseModule):
                  neck: Optional[dict] = None,
                  head: Optional[dict] = None,
                  checkpoint: Optional[str] = None,
+                 head_input: str = 'feature',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if head_input not in ('feature', 'embedding'):
+            raise ConfigError(f"model.teacher.head_input must be 'feature' "
+                              f"or 'embedding', got {head_input!r}")
+        if head_input == 'embedding' and neck is None:
+            raise ConfigError("model.teacher.head_input='embedding' needs a "
+                              'model.teacher.neck whose output the head '
+                              'classifies')
+        self.head_input = head_input
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head) if head is not None else None
@@ -140,7 +153,9 @@ class FrozenTeacher(BaseModule):
     def _outputs(self, inputs: Tensor, names: Sequence[str]) -> dict:
         feats = self.backbone(inputs)
         found = {}
-        if 'feature' in names or 'logits' in names or self.neck is None:
+        if 'logits' in names:
+            names = (*names, self.head_input)
+        if 'feature' in names or self.neck is None:
             found['feature'] = F.adaptive_avg_pool2d(feats[-1], 1).flatten(1)
         if 'embedding' in names:
             if self.neck is None:
@@ -157,5 +172,5 @@ class FrozenTeacher(BaseModule):
                         'one that does or an adapter')
                 found['embedding'] = embedding[0]
         if 'logits' in names:
-            found['logits'] = self.head((found['feature'], ))
+            found['logits'] = self.head((found[self.head_input], ))
         return found
