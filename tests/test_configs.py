@@ -82,13 +82,17 @@ def _check_dataset_base(cfg):
 
 
 def _check_schedule_base(cfg):
-    """A schedule defines optimizer, schedulers, loop and lr scaling; the
+    """A schedule defines optimizer, schedulers, loop and lr scaling (linear
+    auto_scale_lr, or a square-root rule stated as ``lr_scaling``); the
     schedulers cover the epochs without gaps; the optimizer builds."""
     import torch
     from mmengine.optim import build_optim_wrapper
     epochs = cfg.train_cfg.max_epochs
     assert cfg.train_cfg.type == 'EpochBasedTrainLoop' and epochs > 0
-    assert cfg.auto_scale_lr.base_batch_size > 0
+    if cfg.get('lr_scaling') == 'sqrt':
+        assert 'auto_scale_lr' not in cfg  # it would scale linearly
+    else:
+        assert cfg.auto_scale_lr.base_batch_size > 0
     start = 0
     for scheduler in cfg.param_scheduler:
         begin = scheduler.get('begin', 0)
