@@ -165,9 +165,10 @@ class SimCLRv2Distiller(ImageClassifier):
     the batch (label >= 0; -1 marks an unlabelled image) summed and divided
     by the batch size, so that both terms estimate the paper's sums over
     the whole data. The paper uses ``alpha=1`` (unlabelled images only) and
-    T = 1; ``alpha < 1`` needs a dataset whose labelled subset keeps its
-    labels and whose other images have label -1
-    (``tools/dataset_converters/make_label_subset.py complement``).
+    T = 1; ``alpha < 1`` needs a training set in which the labelled subset
+    keeps its labels and every other image has label -1, e.g. a
+    ``ConcatDataset`` of the subset's annotation file and one that lists
+    the other images with label -1 (no tool writes that file yet).
     Validation and testing use the student.
 
     Args:
