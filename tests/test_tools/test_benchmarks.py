@@ -25,7 +25,15 @@ TINY_PEERS = [f'model.{peer}.{key}'
 # The sections that do work in each method's step (DoGo has no queue).
 SPLIT_PARTS = {'seed': ('data', 'teacher', 'student', 'queue'),
                'moco': ('data', 'key_encoder', 'student', 'queue'),
-               'dogo': ('data', 'peer1', 'student')}
+               'dogo': ('data', 'peer1', 'student'),
+               'simclrv2_distill': ('data', 'teacher', 'student')}
+DISTILL = ('configs/simclrv2/'
+           'simclrv2-distill_r18-cifar_to_r18w05-cifar_1xb512-400e_cifar10.py')
+TINY_DISTILL = [f'model.{key}' for key in (
+    'backbone.base_channels=8', 'backbone.stem_channels=8',
+    'head.in_channels=64', 'teacher.backbone.base_channels=8',
+    'teacher.backbone.stem_channels=8', 'teacher.neck.in_channels=64',
+    'teacher.head.in_channels=64')]
 
 
 @pytest.fixture(scope='module')
@@ -134,6 +142,17 @@ def test_throughput_dogo(tmp_path):
                for note in report['settings']['notes'])
 
 
+def test_throughput_simclrv2_distill(tmp_path):
+    """A classifier's samples (one image each, ClsDataPreprocessor): the
+    plain distillation step's step-0 loss is mmseed's."""
+    report, stdout = run_throughput(
+        DISTILL, tmp_path / 'r.json', '--warmup', '0', '--iters', '1',
+        '--split-iters', '1', '--cfg-options', *TINY_DISTILL,
+        'optim_wrapper.paramwise_cfg=None')
+    check_report(report, stdout, ('simclrv2_distill', ), loss_rtol=1e-5)
+    assert report['settings']['methods'] == ['simclrv2_distill']
+
+
 def test_throughput_mobilenet_channels_last_repeats(tmp_path):
     report, stdout = run_throughput(
         SEED_MBV3, tmp_path / 'r.json', '--channels-last', '--warmup', '0',
@@ -197,7 +216,7 @@ def test_a_reference_step_dropped_into_the_folder_is_timed(
     monkeypatch.setattr(steps, '__path__', [*steps.__path__, str(folder)])
     monkeypatch.setitem(SPLIT_PARTS, 'seedcopy', SPLIT_PARTS['seed'])
     assert steps.available_methods() == ['dogo', 'moco', 'seed',
-                                         'seedcopy']
+                                         'seedcopy', 'simclrv2_distill']
     out = tmp_path / 'r.json'
     try:
         throughput.main([

@@ -70,7 +70,8 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import Runner
-from mmpretrain.models.utils import SelfSupDataPreprocessor
+from mmpretrain.models.utils import (ClsDataPreprocessor,
+                                     SelfSupDataPreprocessor)
 from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
@@ -275,12 +276,13 @@ class SyntheticViews(Dataset):
     """``length`` samples cycling through ``pool`` random uint8 images, each
     shaped as the SSL pipeline's output (``MultiView`` then ``PackInputs``):
     ``dict(inputs=[view, ...], data_samples=DataSample())`` with views of
-    shape (3, H, W).
+    shape (3, H, W); with ``num_views=0``, a classification pipeline's:
+    ``inputs`` is one (3, H, W) image.
 
     Args:
         length (int): Number of samples.
         pool (int): Number of distinct images.
-        num_views (int): Views per image.
+        num_views (int): Views per image; 0 for one image, not a list.
         size (Tuple[int, int]): Image height and width.
         seed (int): Seed of the random images.
     """
@@ -291,7 +293,9 @@ class SyntheticViews(Dataset):
                  size: Tuple[int, int], seed: int = 0) -> None:
         generator = torch.Generator().manual_seed(seed)
         self.length = length
-        self.images = torch.randint(0, 256, (pool, num_views, 3, *size),
+        self.single = num_views == 0
+        self.images = torch.randint(0, 256, (pool, max(num_views, 1), 3,
+                                             *size),
                                     dtype=torch.uint8, generator=generator)
 
     def __len__(self) -> int:
@@ -299,11 +303,15 @@ class SyntheticViews(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         views = self.images[index % len(self.images)]
-        return dict(inputs=list(views.unbind(0)), data_samples=DataSample())
+        inputs = views[0] if self.single else list(views.unbind(0))
+        return dict(inputs=inputs, data_samples=DataSample())
 
 
 def stack_views(samples: List[dict]) -> List[Tensor]:
-    """The plain loop's collate: one (N, 3, H, W) uint8 batch per view."""
+    """The plain loop's collate: one (N, 3, H, W) uint8 batch per view (one
+    batch for single images)."""
+    if isinstance(samples[0]['inputs'], Tensor):
+        return [torch.stack([s['inputs'] for s in samples])]
     num_views = len(samples[0]['inputs'])
     return [torch.stack([s['inputs'][v] for s in samples])
             for v in range(num_views)]
@@ -386,11 +394,13 @@ def install_sections(model: nn.Module, optim_wrapper: OptimWrapper,
 
 
 class PlainPreprocess:
-    """What ``SelfSupDataPreprocessor`` computes, written out: to device,
-    BGR to RGB, float, normalise (and channels-last if asked).
+    """What ``SelfSupDataPreprocessor`` (and, without batch augmentation,
+    ``ClsDataPreprocessor``) computes, written out: to device, BGR to RGB,
+    float, normalise (and channels-last if asked).
 
     Args:
-        preprocessor (SelfSupDataPreprocessor): The built model's.
+        preprocessor (SelfSupDataPreprocessor | ClsDataPreprocessor): The
+            built model's.
         to_rgb (bool): Whether it swaps the channels.
         device (torch.device): Where the batch goes.
         channels_last (bool): Convert the batch to channels-last.
@@ -431,7 +441,8 @@ def wrapper_configs(optim_cfg: ConfigDict) -> Dict[str, ConfigDict]:
 
 def plain_optimizer(optim_cfg: ConfigDict, params: List[nn.Parameter],
                     name: Optional[str] = None) -> torch.optim.Optimizer:
-    """The config's optimizer built directly from ``torch.optim``.
+    """The config's optimizer built directly from its class (``torch.optim``
+    or a registered one such as LARS), without a wrapper.
 
     Args:
         optim_cfg (ConfigDict): The config's ``optim_wrapper``.
@@ -451,11 +462,18 @@ def plain_optimizer(optim_cfg: ConfigDict, params: List[nn.Parameter],
                               f'{key}.{option}; benchmark without it')
     kwargs = dict(optim_cfg['optimizer'])
     kind = kwargs.pop('type')
-    if not isinstance(kind, str) or not hasattr(torch.optim, kind):
+    if isinstance(kind, str) and hasattr(torch.optim, kind):
+        return getattr(torch.optim, kind)(params, **kwargs)
+    # Another optimizer class (e.g. LARS): the same class, built directly
+    # (no wrapper), so both paths run the same update.
+    from mmseed.registry import OPTIMIZERS
+    optimizer = OPTIMIZERS.get(kind) if isinstance(kind, str) else kind
+    if not (isinstance(optimizer, type)
+            and issubclass(optimizer, torch.optim.Optimizer)):
         raise ConfigError(
-            f'the plain reference loop builds torch.optim optimizers; the '
+            f'the plain reference loop builds optimizer classes; the '
             f'config\'s {key}.optimizer is {kind}')
-    return getattr(torch.optim, kind)(params, **kwargs)
+    return optimizer(params, **kwargs)
 
 
 def method_model(cfg: Config, name: str) -> ConfigDict:
@@ -645,9 +663,12 @@ def run_plain(name: str, model: nn.Module, snapshot: dict,
     memory.reset()
     clock = SectionClock(device)
     pre_cfg = model_cfg.get('data_preprocessor') or {}
-    if not isinstance(model.data_preprocessor, SelfSupDataPreprocessor):
+    known = (SelfSupDataPreprocessor, ClsDataPreprocessor)
+    if not isinstance(model.data_preprocessor, known) or getattr(
+            model.data_preprocessor, 'batch_augments', None) is not None:
         raise ConfigError('the plain reference loop mirrors '
-                          'SelfSupDataPreprocessor; the model has '
+                          'SelfSupDataPreprocessor and ClsDataPreprocessor '
+                          'without batch augments; the model has '
                           f'{type(model.data_preprocessor).__name__}')
     to_rgb = any(pre_cfg.get(key, False)
                  for key in ('to_rgb', 'bgr_to_rgb', 'rgb_to_bgr'))

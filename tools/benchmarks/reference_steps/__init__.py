@@ -8,7 +8,8 @@ it by name and needs no edit. A module defines:
 * ``MODEL_TYPES`` (tuple of str): the model types it times as the config
   gives them; ``--method`` defaults to the modules whose types include the
   config's ``model.type``.
-* ``NUM_VIEWS`` (int): views per image in the synthetic batches.
+* ``NUM_VIEWS`` (int): views per image in the synthetic batches; 0 for a
+  classifier's samples (``inputs`` one image, not a list of views).
 * ``TARGET`` (str): the name its target-network section gets in the report
   (e.g. ``'teacher'``, ``'key_encoder'``).
 * ``NOTES`` (list of str): lines for the report's ``settings.notes``.
