@@ -71,10 +71,12 @@ model = dict(
 def test_a_plugin_method_trains_and_checks_its_config(cifar_slice, tmp_path):
     (tmp_path / 'relational_kd.py').write_text(METHOD)
     register_all_modules()
+    # Narrow networks (8 base channels, 64-d features) keep the run fast.
     teacher = MODELS.build(dict(
         type='FrozenTeacher',
-        backbone=dict(type='ResNet_CIFAR', depth=18),
-        neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=512,
+        backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8,
+                      base_channels=8),
+        neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=64,
                   out_channels=128, with_avg_pool=True)))
     checkpoint = tmp_path / 'teacher.pth'
     torch.save({'state_dict': teacher.state_dict(),
@@ -86,7 +88,10 @@ def test_a_plugin_method_trains_and_checks_its_config(cifar_slice, tmp_path):
         '--cfg-options', f'train_dataloader.dataset.data_root={cifar_slice}',
         f'val_dataloader.dataset.data_root={cifar_slice}',
         'train_dataloader.num_workers=0', 'train_cfg.max_epochs=1',
-        'default_hooks.logger.interval=1'
+        'default_hooks.logger.interval=1',
+        *[f'model.{net}{key}' for net in ('', 'teacher.') for key in (
+            'backbone.stem_channels=8', 'backbone.base_channels=8',
+            'neck.in_channels=64', 'neck.hid_channels=64')]
     ]
     env = {'PYTHONPATH': str(tmp_path)}
     result = run_tool('tools/train.py', config, '--work-dir',
