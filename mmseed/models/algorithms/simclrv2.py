@@ -133,10 +133,9 @@ class SimCLRv2(SimCLR):
         Returns:
             Dict[str, Tensor]: ``loss``.
         """
-        z1, z2 = self.embed_views(inputs)
         if self.memory is None:
-            return dict(
-                loss=self.loss_weight * nt_xent(z1, z2, self.temperature))
+            return super().loss(inputs, data_samples)
+        z1, z2 = self.embed_views(inputs)
         keys = self._momentum_embed(inputs)
         # A copy: the enqueue below writes the memory in place, and backward
         # still needs the values the loss saw.
