@@ -1,3 +1,4 @@
+from .contrast_banks import ContrastBanks
 from .embedding_queue import EmbeddingQueue
 
-__all__ = ['EmbeddingQueue']
+__all__ = ['ContrastBanks', 'EmbeddingQueue']
