@@ -26,7 +26,8 @@ TINY_PEERS = [f'model.{peer}.{key}'
 SPLIT_PARTS = {'seed': ('data', 'teacher', 'student', 'queue'),
                'moco': ('data', 'key_encoder', 'student', 'queue'),
                'dogo': ('data', 'peer1', 'student'),
-               'simclrv2_distill': ('data', 'teacher', 'student')}
+               'simclrv2_distill': ('data', 'teacher', 'student'),
+               'crd': ('data', 'teacher', 'student', 'queue')}
 DISTILL = ('configs/simclrv2/'
            'simclrv2-distill_r18-cifar_to_r18w05-cifar_1xb512-400e_cifar10.py')
 TINY_DISTILL = [f'model.{key}' for key in (
@@ -153,6 +154,37 @@ def test_throughput_simclrv2_distill(tmp_path):
     assert report['settings']['methods'] == ['simclrv2_distill']
 
 
+CRD_KD = 'configs/crd/crd-kd_r18-cifar_to_r18w05-cifar_1xb64-240e_cifar10.py'
+TINY_CRD = [f'model.{key}' for key in (
+    'backbone.base_channels=8', 'backbone.stem_channels=8',
+    'head.in_channels=64', 'student_embed.in_channels=64',
+    'teacher.backbone.base_channels=8', 'teacher.backbone.stem_channels=8',
+    'teacher.head.in_channels=64', 'teacher_embed.in_channels=64')]
+
+
+def test_throughput_crd(tmp_path):
+    """CRD + KD with CIFAR-sized banks: the step-0 losses agree up to the
+    negatives, which each path draws with its own random numbers (K = 16384
+    of 50,000 rows: about 1e-4 apart)."""
+    report, stdout = run_throughput(
+        CRD_KD, tmp_path / 'r.json', '--warmup', '0', '--iters', '1',
+        '--split-iters', '1', '--image-size', '32', '--cfg-options',
+        *TINY_CRD)
+    check_report(report, stdout, ('crd', ), loss_rtol=1e-3)
+    assert any('50,000 for CIFAR' in note
+               for note in report['settings']['notes'])
+
+
+def test_crd_banks_get_the_real_training_set_size(bench):
+    steps = sys.modules['reference_steps']
+    crd = steps.load_method('crd')
+    cifar = Config.fromfile(REPO / CRD_KD)
+    imagenet = Config.fromfile(REPO / 'configs/crd/'
+                               'crd_r34_to_r18_8xb32-100e_in1k.py')
+    assert crd.dataset_size(cifar) == 50_000
+    assert crd.dataset_size(imagenet) == 1_281_167
+
+
 def test_throughput_mobilenet_channels_last_repeats(tmp_path):
     report, stdout = run_throughput(
         SEED_MBV3, tmp_path / 'r.json', '--channels-last', '--warmup', '0',
@@ -215,7 +247,7 @@ def test_a_reference_step_dropped_into_the_folder_is_timed(
         (REPO / 'tools/benchmarks/reference_steps/seed.py').read_text())
     monkeypatch.setattr(steps, '__path__', [*steps.__path__, str(folder)])
     monkeypatch.setitem(SPLIT_PARTS, 'seedcopy', SPLIT_PARTS['seed'])
-    assert steps.available_methods() == ['dogo', 'moco', 'seed',
+    assert steps.available_methods() == ['crd', 'dogo', 'moco', 'seed',
                                          'seedcopy', 'simclrv2_distill']
     out = tmp_path / 'r.json'
     try:

@@ -65,6 +65,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 # First: mmseed's compatibility fixes include the warning filters that must
 # be in place before mmpretrain imports mmcv's modules.
 import mmseed  # noqa: F401,I001
+import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.hooks import Hook
@@ -275,9 +276,10 @@ class PeakMemory:
 class SyntheticViews(Dataset):
     """``length`` samples cycling through ``pool`` random uint8 images, each
     shaped as the SSL pipeline's output (``MultiView`` then ``PackInputs``):
-    ``dict(inputs=[view, ...], data_samples=DataSample())`` with views of
+    ``dict(inputs=[view, ...], data_samples=DataSample(...))`` with views of
     shape (3, H, W); with ``num_views=0``, a classification pipeline's:
-    ``inputs`` is one (3, H, W) image.
+    ``inputs`` is one (3, H, W) image. Sample ``i`` has ``sample_idx`` i and
+    label ``i % num_classes``, as a real dataset's samples do.
 
     Args:
         length (int): Number of samples.
@@ -285,14 +287,17 @@ class SyntheticViews(Dataset):
         num_views (int): Views per image; 0 for one image, not a list.
         size (Tuple[int, int]): Image height and width.
         seed (int): Seed of the random images.
+        num_classes (int): Number of labels. Defaults to 10.
     """
 
     metainfo: dict = {}
 
     def __init__(self, length: int, pool: int, num_views: int,
-                 size: Tuple[int, int], seed: int = 0) -> None:
+                 size: Tuple[int, int], seed: int = 0,
+                 num_classes: int = 10) -> None:
         generator = torch.Generator().manual_seed(seed)
         self.length = length
+        self.num_classes = num_classes
         self.single = num_views == 0
         self.images = torch.randint(0, 256, (pool, max(num_views, 1), 3,
                                              *size),
@@ -304,7 +309,13 @@ class SyntheticViews(Dataset):
     def __getitem__(self, index: int) -> dict:
         views = self.images[index % len(self.images)]
         inputs = views[0] if self.single else list(views.unbind(0))
-        return dict(inputs=inputs, data_samples=DataSample())
+        sample = DataSample(sample_idx=index)
+        return dict(inputs=inputs,
+                    data_samples=sample.set_gt_label(index % self.num_classes))
+
+    def get_gt_labels(self) -> np.ndarray:
+        """Every sample's label, as mmpretrain's datasets give them."""
+        return np.arange(self.length) % self.num_classes
 
 
 def stack_views(samples: List[dict]) -> List[Tensor]:
@@ -480,6 +491,17 @@ def method_model(cfg: Config, name: str) -> ConfigDict:
     """The model config method ``name`` is timed with (its
     ``model_config``)."""
     return load_method(name).model_config(cfg)
+
+
+def num_classes(cfg: Config) -> int:
+    """The number of labels of the synthetic samples: ``num_classes`` of the
+    model's data pre-processor or head, else 10."""
+    model = cfg.get('model') or {}
+    for node in (model.get('data_preprocessor'), model.get('head')):
+        if isinstance(node, dict) and isinstance(node.get('num_classes'),
+                                                 int):
+            return node['num_classes']
+    return 10
 
 
 def crop_size(cfg: Config) -> Optional[Tuple[int, int]]:
@@ -784,10 +806,15 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
         # One batch more than the steps: the epoch does not end inside the
         # timed steps, so mmengine's end-of-epoch log (whose first call sets
         # up the visualizer's writers, ~0.1 s) is not timed as a step.
+        # A method whose state grows with the training set (per-image
+        # memory banks) gets a dataset of the real set's length, so that its
+        # peak memory is the real one.
+        method = load_method(name)
+        length = max(args.batch_size * (total_iters + 1),
+                     getattr(method, 'dataset_size', lambda c: 0)(cfg))
         dataset = SyntheticViews(
-            length=args.batch_size * (total_iters + 1), pool=args.batch_size,
-            num_views=load_method(name).NUM_VIEWS, size=args.size,
-            seed=args.seed)
+            length=length, pool=args.batch_size, num_views=method.NUM_VIEWS,
+            size=args.size, seed=args.seed, num_classes=num_classes(cfg))
         framework_runs, plain_runs = [], []
         model = snapshot = None
         for round_ in range(args.repeats):
