@@ -116,3 +116,22 @@ def test_label_free_crd_on_real_images(cifar_slice, tmp_path):
                    "model.negatives=class")
     assert last.startswith('error: model.head=None (label-free CRD) reads '
                            'no labels')
+
+
+def test_pipeline_commands_chain_the_stages(tmp_path, capsys):
+    from conftest import load_tool
+    pipeline = load_tool('tools/benchmarks/cifar10_crd.py')
+    pipeline.main(['--preset', 'cpu', '--dry-run', '--data-root',
+                   str(tmp_path / 'data'), '--work-root', str(tmp_path)])
+    out = capsys.readouterr().out
+    teacher = tmp_path / 'teacher' / 'epoch_8.pth'
+    # KD and CRD students distil the supervised teacher, CE does not.
+    assert out.count(f'model.teacher.checkpoint={teacher}') == 2
+    moco = tmp_path / 'mocov2' / 'epoch_6.pth'
+    assert out.count(f'model.teacher.checkpoint={moco}') == 2
+    # K below the 5,000 images of the CPU slice, for both CRD students.
+    assert out.count('model.num_negatives=4096') == 2
+    assert 'model.queue_len=1024' in out  # SEED's CPU-scale queue
+    # Every student at the same budget: 8 supervised epochs, 6 label-free.
+    assert out.count('train_cfg.max_epochs=8') == 4
+    assert out.count('train_cfg.max_epochs=6') == 3

@@ -24,6 +24,11 @@ it by name and needs no edit. A module defines:
   in the clock's sections (``clock.wrap(owner, 'method', 'target')``):
   ``'target'`` for the target network's work, ``'queue'`` for the memory
   update. The tool itself times ``train_step`` and the data pre-processor.
+* ``dataset_size(cfg) -> int`` (optional): the length of the synthetic
+  training set, for a method whose state grows with it (per-image memory
+  banks sized from the dataset), so that the measured peak memory is the
+  real run's; without it the set is just long enough for the timed steps.
+  Synthetic sample ``i`` has ``sample_idx`` i and label ``i % num_classes``.
 * ``install_optim_sections(optim_wrapper, clock) -> None`` (optional): the
   same for the optim wrapper the runner built (an ``OptimWrapperDict`` for
   a config with one wrapper per sub-module), e.g. one optimizer's
