@@ -23,7 +23,8 @@ model = dict(
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=1000,
               in_channels=_base_.resnet18_channels,
-              loss=dict(type='CrossEntropyLoss'), topk=(1, 5)),
+              loss=dict(type='CrossEntropyLoss'), topk=(1, 5),
+              init_cfg=None),  # PyTorch's Linear init, as RepDistiller
     teacher=dict(
         type='FrozenTeacher',
         backbone=_base_.resnet34,

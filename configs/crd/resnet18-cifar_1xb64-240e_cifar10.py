@@ -16,6 +16,9 @@ model = dict(
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=10,
               in_channels=_base_.resnet18_cifar_channels,
-              loss=dict(type='CrossEntropyLoss'), topk=(1, 5)))
+              loss=dict(type='CrossEntropyLoss'), topk=(1, 5),
+              # PyTorch's default Linear init, as RepDistiller's models
+              # (mmpretrain's head default is N(0, 0.01)).
+              init_cfg=None))
 train_dataloader = dict(batch_size=64)
 default_hooks = dict(checkpoint=dict(interval=10), logger=dict(interval=100))

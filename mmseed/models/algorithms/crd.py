@@ -60,9 +60,10 @@ class CRD(ImageClassifier):
         head (dict, optional): Student classifier; None: label-free.
         teacher (dict): A :class:`~mmseed.models.teachers.FrozenTeacher`;
             it needs a ``head`` when ``kd_weight > 0``.
-        student_embed (dict): Embedding of the student feature, e.g.
-            ``dict(type='LinearNeck', in_channels=d, out_channels=128,
-            gap_dim=0)``.
+        student_embed (dict): Embedding of the student feature, one Linear
+            layer: ``dict(type='LinearNeck', in_channels=d,
+            out_channels=128, norm_cfg=None)`` (``LinearNeck`` adds a
+            BatchNorm by default; one is refused).
         teacher_embed (dict): The same for the teacher feature.
         num_negatives (int): K. Defaults to 16384 (``--nce_k``).
         temperature (float): T of the scores. Defaults to 0.07
@@ -73,7 +74,8 @@ class CRD(ImageClassifier):
             ``--mode exact``) or ``'uniform'``. Defaults to ``'class'``.
         num_samples (int, optional): Bank rows; None: the training set's
             size, set by ``MemoryBankHook``.
-        ce_weight (float, optional): gamma (``-r``). Defaults to 1 with a
+        ce_weight (float, optional): gamma (``-r``) of the cross-entropy,
+            computed here (``head.loss`` is not used). Defaults to 1 with a
             classifier, 0 without.
         kd_weight (float): alpha (``-a``). Defaults to 0.
         crd_weight (float): beta (``-b``). Defaults to 0.8 (the
@@ -119,6 +121,15 @@ class CRD(ImageClassifier):
         self.teacher = MODELS.build(teacher)
         self.student_embed = MODELS.build(student_embed)
         self.teacher_embed = MODELS.build(teacher_embed)
+        for key in ('student_embed', 'teacher_embed'):
+            layers = [m for m in getattr(self, key).modules()
+                      if any(True for _ in m.parameters(recurse=False))]
+            if len(layers) != 1 or not isinstance(layers[0], torch.nn.Linear):
+                raise ConfigError(
+                    f'model.{key} must be one Linear layer (CRD embeds with '
+                    'Linear then L2), but it has '
+                    f'{[type(m).__name__ for m in layers]}: use '
+                    "dict(type='LinearNeck', ..., norm_cfg=None)")
         dims = {embed.fc.out_features if hasattr(embed, 'fc') else None
                 for embed in (self.student_embed, self.teacher_embed)}
         if len(dims) != 1 or None in dims:

@@ -203,6 +203,9 @@ def test_label_free_mode_uses_no_labels(teacher_path):
     (dict(student_embed=dict(type='LinearNeck', in_channels=8,
                              out_channels=7, gap_dim=0, norm_cfg=None)),
      'one out_channels'),
+    (dict(teacher_embed=dict(type='LinearNeck', in_channels=16,
+                             out_channels=6)),
+     r"teacher_embed must be one Linear layer .*'BatchNorm1d'"),
 ])
 def test_config_errors(teacher_path, kwargs, match):
     with pytest.raises(ConfigError, match=match):
