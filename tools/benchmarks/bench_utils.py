@@ -9,7 +9,10 @@ from typing import Any, Dict, List, Sequence
 from mmseed.utils.run_info import machine_info as run_machine_info
 from mmseed.utils.run_info import package_versions
 
-__all__ = ['machine_info', 'markdown_table', 'type_name', 'write_json']
+__all__ = [
+    'machine_info', 'markdown_table', 'random_teacher', 'type_name',
+    'write_json'
+]
 
 
 def machine_info() -> Dict[str, object]:
@@ -27,6 +30,20 @@ def machine_info() -> Dict[str, object]:
     gpus = info['gpus']
     return dict(info, gpu=gpus[0] if gpus else None, gpu_count=len(gpus),
                 **package_versions())
+
+
+def random_teacher(model: Any) -> None:
+    """Give ``model.teacher`` random weights instead of its checkpoint, for
+    the reference steps' ``prepare`` of a distillation method.
+
+    The teacher's modules get their own initialisation (e.g. Kaiming for a
+    ResNet); the teacher is then marked initialised, the flag mmengine's
+    ``init_weights`` checks, so the runner does not ask for the checkpoint.
+    """
+    for child in model.teacher.children():
+        if hasattr(child, 'init_weights'):
+            child.init_weights()
+    model.teacher._is_init = True
 
 
 def type_name(module_cfg: Any) -> str:

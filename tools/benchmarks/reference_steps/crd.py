@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from mmseed.errors import ConfigError
 from mmseed.models.losses import contrast_scores, crd_nce_loss, kl_divergence
 
-from bench_utils import type_name
+from bench_utils import random_teacher, type_name
 
 __all__ = [
     'TITLE', 'MODEL_TYPES', 'NUM_VIEWS', 'TARGET', 'NOTES', 'model_config',
@@ -49,13 +49,8 @@ def dataset_size(cfg: Config) -> int:
     return TRAIN_IMAGES.get(classes, 50_000)
 
 
-def prepare(model: nn.Module) -> None:
-    """Random teacher weights (its modules' own initialisation), marked
-    initialised so the runner does not ask for the checkpoint."""
-    for child in model.teacher.children():
-        if hasattr(child, 'init_weights'):
-            child.init_weights()
-    model.teacher._is_init = True
+# Random teacher weights: no checkpoint is needed.
+prepare = random_teacher
 
 
 def install_sections(model: nn.Module, clock) -> None:

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from mmseed.errors import ConfigError
 from mmseed.models.losses.seed_loss import seed_loss
 
-from bench_utils import type_name
+from bench_utils import random_teacher, type_name
 
 __all__ = [
     'TITLE', 'MODEL_TYPES', 'NUM_VIEWS', 'TARGET', 'NOTES', 'model_config',
@@ -41,17 +41,8 @@ def model_config(cfg: Config) -> ConfigDict:
     return model
 
 
-def prepare(model: nn.Module) -> None:
-    """Give the teacher random weights instead of its checkpoint.
-
-    The teacher's modules get their own initialisation (e.g. Kaiming for a
-    ResNet); the teacher is then marked initialised, the flag mmengine's
-    ``init_weights`` checks, so the runner does not ask for the checkpoint.
-    """
-    for child in model.teacher.children():
-        if hasattr(child, 'init_weights'):
-            child.init_weights()
-    model.teacher._is_init = True
+# Random teacher weights: no checkpoint is needed.
+prepare = random_teacher
 
 
 def install_sections(model: nn.Module, clock) -> None:

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from mmseed.errors import ConfigError
 from mmseed.models.losses import soft_label_distillation
 
-from bench_utils import type_name
+from bench_utils import random_teacher, type_name
 
 __all__ = [
     'TITLE', 'MODEL_TYPES', 'NUM_VIEWS', 'TARGET', 'NOTES', 'model_config',
@@ -42,13 +42,8 @@ def model_config(cfg: Config) -> ConfigDict:
     return model
 
 
-def prepare(model: nn.Module) -> None:
-    """Random teacher weights (its modules' own initialisation), marked
-    initialised so the runner does not ask for the checkpoint."""
-    for child in model.teacher.children():
-        if hasattr(child, 'init_weights'):
-            child.init_weights()
-    model.teacher._is_init = True
+# Random teacher weights: no checkpoint is needed.
+prepare = random_teacher
 
 
 def install_sections(model: nn.Module, clock) -> None:
