@@ -1,47 +1,25 @@
-# ImageNet in the folder layout, DINO multi-crop (Caron et al., 2021): two
-# 224-px global views (scale 0.25-1; DINO's default for ViT-S is 0.4) and
-# eight 96-px local views (scale 0.05-0.25), as EsViT trains Swin.
+# DINO / EsViT multi-crop on ImageNet (Caron et al., 2021; Li et al., 2021):
+# 2 global crops of 224 px (scale 0.4-1; blur 1.0 on the first, 0.1 plus
+# solarize 0.2 on the second) and 8 local crops of 96 px (scale 0.05-0.4,
+# blur 0.5), colour jitter 0.4/0.4/0.2/0.1 with p 0.8, greyscale 0.2, flip
+# 0.5: DataAugmentationDINO with the defaults of microsoft/esvit
+# main_esvit.py (--global_crops_scale 0.4 1, --local_crops_scale 0.05 0.4,
+# --local_crops_number 8, --local_crops_size 96), which its Swin-T launch
+# keeps.
 _base_ = ['./imagenet_mocov2.py']
 
-global_crop_scale = (0.25, 1.0)
-local_crop_scale = (0.05, 0.25)
-num_local_crops = 8
-
-color_distortion = [
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.2, hue=0.1)],
-         prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.2989)),
-]
-global_view_1 = [
-    dict(type='RandomResizedCrop', scale=224,
-         crop_ratio_range=global_crop_scale, backend='pillow'),
-    *color_distortion,
-    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf',
-         prob=1.0),
-]
-global_view_2 = [
-    dict(type='RandomResizedCrop', scale=224,
-         crop_ratio_range=global_crop_scale, backend='pillow'),
-    *color_distortion,
-    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf',
-         prob=0.1),
-    dict(type='Solarize', thr=128, prob=0.2),
-]
-local_view = [
-    dict(type='RandomResizedCrop', scale=96, crop_ratio_range=local_crop_scale,
-         backend='pillow'),
-    *color_distortion,
-    dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf',
-         prob=0.5),
+dino = dict(jitter=(0.4, 0.4, 0.2, 0.1))
+views = [
+    dict(name='global', num_views=1, size=224, scale=(0.4, 1.),
+         blur_prob=1.0, **dino),
+    dict(name='global', num_views=1, size=224, scale=(0.4, 1.),
+         blur_prob=0.1, solarize_prob=0.2, **dino),
+    dict(name='local', num_views=8, size=96, scale=(0.05, 0.4),
+         blur_prob=0.5, **dino),
 ]
 train_pipeline = [
     dict(type='SafeLoadImageFromFile'),
-    dict(type='MultiView', num_views=[1, 1, num_local_crops],
-         transforms=[global_view_1, global_view_2, local_view]),
+    dict(type='MultiViewGroups', views=views),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -2,11 +2,10 @@
 matching task (Li et al., "Efficient Self-supervised Vision Transformers for
 Representation Learning", ICLR 2022); DINO (Caron et al., 2021) when the
 region head is left out."""
-import copy
+import re
 from typing import Dict, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
@@ -152,7 +151,17 @@ class EsViT(BaseSelfSupervisor):
                   crops: List[Tensor]) -> Tuple[Tensor, Tensor]:
         """Pooled features (N, C) and tokens (N, T, C) of one size of
         crops, batched."""
-        out = backbone(torch.cat(crops))
+        try:
+            out = backbone(torch.cat(crops))
+        except (AssertionError, RuntimeError) as err:
+            if not re.search(r'too small|smaller than', str(err)):
+                raise
+            size = 'x'.join(map(str, crops[0].shape[-2:]))
+            raise ConfigError(
+                f'the backbone cannot take the {size}-px crops '
+                f'({str(err).splitlines()[0]}): use larger crops in the view '
+                'spec, or for Swin set model.backbone.pad_small_map=True '
+                '(96-px local crops need it)') from None
         out = out[-1] if isinstance(out, (list, tuple)) else out
         if out.dim() == 4:
             tokens = out.flatten(2).transpose(1, 2)
@@ -206,6 +215,14 @@ class EsViT(BaseSelfSupervisor):
                 f'EsViT needs model.num_global={self.num_global} global crops '
                 f'and at least one more per image, got {count}: check the '
                 'view groups of the pipeline or data preprocessor')
+        sizes = [tuple(crop.shape[-2:]) for crop in inputs]
+        if len(set(sizes[:self.num_global])) != 1 or any(
+                a * b > sizes[0][0] * sizes[0][1] for a, b in sizes):
+            raise ConfigError(
+                f'EsViT reads the first model.num_global={self.num_global} '
+                f'crops as the global views, but the crop sizes are {sizes}: '
+                "put a 'global' group of that many equal, largest crops "
+                'first in the view spec')
         self._momentum_update()
         with torch.no_grad():
             teacher = self._outputs(self.teacher, inputs[:self.num_global])

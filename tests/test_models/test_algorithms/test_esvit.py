@@ -145,6 +145,9 @@ def test_errors():
     model = esvit()
     with pytest.raises(ConfigError, match='at least one more per image'):
         model.loss(crops()[:2], None)
+    local_first = crops()[2:] + crops()[:2]
+    with pytest.raises(ConfigError, match="put a 'global' group"):
+        model.loss(local_first, None)
     vectors = esvit(backbone=dict(type='mmpretrain.VisionTransformer',
                                   arch=dict(embed_dims=16, num_layers=1,
                                             num_heads=2,
@@ -153,3 +156,21 @@ def test_errors():
                                   out_type='cls_token'))
     with pytest.raises(ConfigError, match='one vector per image'):
         vectors.loss(crops(), None)
+
+
+def test_crops_too_small_for_the_swin_window_are_one_line_errors():
+    at()
+    swin = dict(type='mmpretrain.SwinTransformer',
+                arch=dict(embed_dims=12, depths=[1, 1, 1], num_heads=[1, 2, 4]),
+                img_size=16, patch_size=2, window_size=4, out_indices=(2, ),
+                pad_small_map=False)
+    head = dict(HEAD, in_channels=48)
+    model = esvit(backbone=swin, head=head,
+                  region_head=dict(head, type='RegionMatchingHead'))
+    with pytest.raises(ConfigError, match=r'16x16-px crops .*'
+                       r'backbone.pad_small_map=True'):
+        model.loss(crops(n=2), None)
+    swin['pad_small_map'] = True
+    model = esvit(backbone=swin, head=head,
+                  region_head=dict(head, type='RegionMatchingHead'))
+    assert set(model.loss(crops(n=2), None)) == {'loss_view', 'loss_region'}
