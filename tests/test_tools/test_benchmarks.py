@@ -27,7 +27,8 @@ SPLIT_PARTS = {'seed': ('data', 'teacher', 'student', 'queue'),
                'moco': ('data', 'key_encoder', 'student', 'queue'),
                'dogo': ('data', 'peer1', 'student'),
                'simclrv2_distill': ('data', 'teacher', 'student'),
-               'crd': ('data', 'teacher', 'student', 'queue')}
+               'crd': ('data', 'teacher', 'student', 'queue'),
+               'esvit': ('data', 'teacher', 'student')}
 DISTILL = ('configs/simclrv2/'
            'simclrv2-distill_r18-cifar_to_r18w05-cifar_1xb512-400e_cifar10.py')
 TINY_DISTILL = [f'model.{key}' for key in (
@@ -175,6 +176,18 @@ def test_throughput_crd(tmp_path):
                for note in report['settings']['notes'])
 
 
+def test_throughput_esvit_multi_crop(tmp_path):
+    """Global and local crops at the config's sizes (32 and 16 px): without
+    drop path (random), both paths' step-0 losses are equal."""
+    report, stdout = run_throughput(
+        'configs/esvit/esvit_swin-cifar_1xb256-100e_cifar10.py',
+        tmp_path / 'r.json', '--warmup', '0', '--iters', '1',
+        '--split-iters', '1', '--cfg-options', 'model.head.out_dim=256',
+        'model.region_head.out_dim=256', 'optim_wrapper.paramwise_cfg=None',
+        'model.backbone.drop_path_rate=0.')
+    check_report(report, stdout, ('esvit', ), loss_rtol=1e-6)
+
+
 def test_crd_banks_get_the_real_training_set_size(bench):
     steps = sys.modules['reference_steps']
     crd = steps.load_method('crd')
@@ -247,8 +260,9 @@ def test_a_reference_step_dropped_into_the_folder_is_timed(
         (REPO / 'tools/benchmarks/reference_steps/seed.py').read_text())
     monkeypatch.setattr(steps, '__path__', [*steps.__path__, str(folder)])
     monkeypatch.setitem(SPLIT_PARTS, 'seedcopy', SPLIT_PARTS['seed'])
-    assert steps.available_methods() == ['crd', 'dogo', 'moco', 'seed',
-                                         'seedcopy', 'simclrv2_distill']
+    assert steps.available_methods() == ['crd', 'dogo', 'esvit', 'moco',
+                                         'seed', 'seedcopy',
+                                         'simclrv2_distill']
     out = tmp_path / 'r.json'
     try:
         throughput.main([

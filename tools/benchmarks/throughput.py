@@ -288,27 +288,33 @@ class SyntheticViews(Dataset):
         size (Tuple[int, int]): Image height and width.
         seed (int): Seed of the random images.
         num_classes (int): Number of labels. Defaults to 10.
+        sizes (List[Tuple[int, int]], optional): (H, W) of each view, for
+            views of several sizes (multi-crop); overrides ``num_views`` and
+            ``size``.
     """
 
     metainfo: dict = {}
 
     def __init__(self, length: int, pool: int, num_views: int,
                  size: Tuple[int, int], seed: int = 0,
-                 num_classes: int = 10) -> None:
+                 num_classes: int = 10,
+                 sizes: Optional[List[Tuple[int, int]]] = None) -> None:
         generator = torch.Generator().manual_seed(seed)
         self.length = length
         self.num_classes = num_classes
-        self.single = num_views == 0
-        self.images = torch.randint(0, 256, (pool, max(num_views, 1), 3,
-                                             *size),
-                                    dtype=torch.uint8, generator=generator)
+        self.single = num_views == 0 and not sizes
+        sizes = sizes or [size] * max(num_views, 1)
+        # One (pool, 3, H, W) tensor per view: views may differ in size.
+        self.images = [torch.randint(0, 256, (pool, 3, *hw),
+                                     dtype=torch.uint8, generator=generator)
+                       for hw in sizes]
 
     def __len__(self) -> int:
         return self.length
 
     def __getitem__(self, index: int) -> dict:
-        views = self.images[index % len(self.images)]
-        inputs = views[0] if self.single else list(views.unbind(0))
+        views = [images[index % len(images)] for images in self.images]
+        inputs = views[0] if self.single else views
         sample = DataSample(sample_idx=index)
         return dict(inputs=inputs,
                     data_samples=sample.set_gt_label(index % self.num_classes))
@@ -759,6 +765,11 @@ def _check_args(args: argparse.Namespace, cfg: Config) -> None:
         args.size = (args.image_size, args.image_size)
     else:
         args.size = crop_size(cfg)
+        methods = [load_method(m) for m in (args.method
+                                            or default_methods(cfg))]
+        if args.size is None and methods and all(
+                hasattr(m, 'view_sizes') for m in methods):
+            args.size = methods[0].view_sizes(cfg)[0]  # for the report
         if args.size is None:
             raise ConfigError('no RandomResizedCrop in the config\'s train '
                               'pipeline to take the image size from; set '
@@ -812,9 +823,12 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
         method = load_method(name)
         length = max(args.batch_size * (total_iters + 1),
                      getattr(method, 'dataset_size', lambda c: 0)(cfg))
+        # A multi-crop method gives each view's size (global and local).
+        sizes = getattr(method, 'view_sizes', lambda c: None)(cfg)
         dataset = SyntheticViews(
             length=length, pool=args.batch_size, num_views=method.NUM_VIEWS,
-            size=args.size, seed=args.seed, num_classes=num_classes(cfg))
+            size=args.size, seed=args.seed, num_classes=num_classes(cfg),
+            sizes=sizes)
         framework_runs, plain_runs = [], []
         model = snapshot = None
         for round_ in range(args.repeats):

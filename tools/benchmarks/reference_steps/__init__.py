@@ -29,6 +29,9 @@ it by name and needs no edit. A module defines:
   banks sized from the dataset), so that the measured peak memory is the
   real run's; without it the set is just long enough for the timed steps.
   Synthetic sample ``i`` has ``sample_idx`` i and label ``i % num_classes``.
+* ``view_sizes(cfg) -> list of (H, W)`` (optional): each view's size, for
+  multi-crop methods whose views differ in size; without it every view has
+  the config's crop size (or ``--image-size``).
 * ``install_optim_sections(optim_wrapper, clock) -> None`` (optional): the
   same for the optim wrapper the runner built (an ``OptimWrapperDict`` for
   a config with one wrapper per sub-module), e.g. one optimizer's
