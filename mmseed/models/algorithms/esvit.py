@@ -61,6 +61,8 @@ class EsViT(BaseSelfSupervisor):
     -> 0.4).
 
     Without ``region_head`` this is DINO, with ``view_weight`` 1.
+    ``extract_feat`` (kNN during training) gives the teacher's features, the
+    network the official code evaluates.
 
     Args:
         backbone (dict): The student backbone, e.g. mmpretrain's
@@ -135,6 +137,13 @@ class EsViT(BaseSelfSupervisor):
         """Initialise the student, then start the teacher as its copy."""
         super().init_weights()
         self.teacher.load_state_dict(self._student_modules().state_dict())
+
+    def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        """The *teacher* backbone's features: DINO and EsViT evaluate the
+        teacher (``--checkpoint_key teacher`` of their kNN and linear
+        scripts). Export it with ``tools/model_converters/extract_student.py
+        CKPT OUT --module teacher``."""
+        return self.teacher['backbone'](inputs)
 
     def current_teacher_temp(self) -> float:
         """The teacher temperature of the current epoch."""

@@ -131,6 +131,17 @@ def test_ema_update_follows_the_cosine_momentum():
                            model._student_modules().state_dict()[key])
 
 
+def test_features_for_evaluation_are_the_teachers():
+    model = esvit()
+    with torch.no_grad():
+        model.teacher['backbone'].conv1.weight.add_(1.)  # teacher != student
+        x = crops()[0]
+        torch.testing.assert_close(model.extract_feat(x)[-1],
+                                   model.teacher['backbone'](x)[-1])
+        assert not torch.allclose(model.extract_feat(x)[-1],
+                                  model.backbone(x)[-1])
+
+
 def test_view_loss_alone_is_dino():
     at()
     model = esvit(region_head=None)
