@@ -11,24 +11,20 @@
 # 0.04 -> 0.4, per-parameter clipping at 3, last layer frozen in epoch 0,
 # 2 global + 8 local crops.
 _base_ = [
+    '../_base_/models/swin_cifar.py',
     '../_base_/datasets/cifar10_esvit.py',
     '../_base_/evaluation/cifar10_knn.py',
     '../_base_/schedules/adamw_coslr_warmup_300e.py',
     '../_base_/default_runtime.py',
 ]
 
-swin_cifar = dict(
-    type='mmpretrain.SwinTransformer',
-    arch=dict(embed_dims=48, depths=[2, 2, 2], num_heads=[3, 6, 12]),
-    img_size=32, patch_size=2, window_size=4, pad_small_map=True,
-    out_indices=(2, ), drop_path_rate=0.1)
-swin_cifar_channels = 192
-head = dict(type='DINOHead', in_channels=swin_cifar_channels, out_dim=4096,
+head = dict(type='DINOHead', in_channels=_base_.swin_cifar_channels,
+            out_dim=4096,
             hidden_dim=512, bottleneck_dim=256, norm_last_layer=False)
 model = dict(
     type='EsViT',
     data_preprocessor=_base_.data_preprocessor,
-    backbone=swin_cifar,
+    backbone=_base_.swin_cifar,
     head=head,
     region_head=dict(head, type='RegionMatchingHead'),
     teacher_temp=0.07,
