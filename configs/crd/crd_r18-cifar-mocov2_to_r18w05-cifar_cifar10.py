@@ -4,7 +4,7 @@
 # and kNN evaluation as configs/seed/seed_r18-cifar_to_r18w05-cifar_cifar10.py;
 # only the loss differs: CRD alone (no classifier, no labels), uniform
 # negatives, on the teacher's pooled backbone feature (CRD distils the
-# penultimate representation, so the teacher's MoCo head is not used).
+# penultimate representation, so the teacher's MoCo head is loaded, unused).
 # Teacher: --cfg-options model.teacher.checkpoint=work_dirs/<teacher run>/epoch_200.pth
 _base_ = ['../seed/seed_r18-cifar_to_r18w05-cifar_cifar10.py']
 
@@ -15,10 +15,9 @@ model = dict(
     backbone=_base_.resnet18w05_cifar,
     neck=dict(type='GlobalAveragePooling'),
     head=None,
-    teacher=dict(
-        type='FrozenTeacher',
-        backbone=_base_.resnet18_cifar,
-        checkpoint='work_dirs/mocov2_r18-cifar_1xb256-200e_cifar10/epoch_200.pth'),
+    # SEED's teacher as it is: the MoCo-v2 checkpoint with its projection
+    # head, of which CRD reads the pooled backbone feature.
+    teacher=_base_.model.teacher,
     student_embed=dict(type='LinearNeck',
                        in_channels=_base_.resnet18w05_cifar_channels,
                        out_channels=128, norm_cfg=None),

@@ -107,13 +107,15 @@ def test_label_free_crd_on_real_images(cifar_slice, tmp_path):
           *[f'model.{k}' for k in NARROW], 'model.head.in_channels=64',
           'train_cfg.val_begin=2')
     teacher = tmp_path / 'teacher' / 'epoch_1.pth'
+    # (A classifier checkpoint has no MoCo head: the teacher without one.)
     log = train(LABEL_FREE, tmp_path / 'crd', *common(cifar_slice, 1),
-                *crd_options(teacher, head=False), 'train_cfg.val_begin=1')
+                *crd_options(teacher, head=False), 'train_cfg.val_begin=1',
+                'model.teacher.neck=None')
     assert 'loss_crd:' in log and 'loss_ce' not in log
     assert 'knn/top1_k20:' in log  # the kNN evaluation of SEED's students
     last = refused(LABEL_FREE, tmp_path / 'bad', *common(cifar_slice, 1),
                    *crd_options(teacher, head=False),
-                   "model.negatives=class")
+                   'model.teacher.neck=None', "model.negatives=class")
     assert last.startswith('error: model.head=None (label-free CRD) reads '
                            'no labels')
 

@@ -168,15 +168,15 @@ def label_free(pipe: Pipeline, preset: Preset, root: Path, big: str,
         options = common + [f'model.teacher.checkpoint={teacher}']
         options += teacher_width
         channels, student = preset.channels, preset.student_channels
+        if channels:  # the MoCo-v2 teacher's head, as trained
+            options.append(f'model.teacher.neck.in_channels={8 * channels}')
+            options.append(f'model.teacher.neck.hid_channels={8 * channels}')
         if name == 'SEED':
             options += width_options('model.', student, ('neck', ))
             if student:
                 options.append(f'model.neck.hid_channels={8 * student}')
             if preset.seed_queue:
                 options.append(f'model.queue_len={preset.seed_queue}')
-            if channels:
-                options.append(f'model.teacher.neck.in_channels={8 * channels}')
-                options.append(f'model.teacher.neck.hid_channels={8 * channels}')
         else:
             options += width_options('model.', student, ('student_embed', ))
             if channels:
