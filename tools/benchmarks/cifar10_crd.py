@@ -32,7 +32,6 @@ The presets:
 
 A finished stage is skipped on a rerun. ``--dry-run`` prints the commands.
 """
-import argparse
 import sys
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -40,9 +39,8 @@ from typing import NamedTuple, Optional
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
 
-from cifar10_seed_vs_moco import (Pipeline, eval_metrics_or_none,  # noqa
-                                  prepare_data, say)
-from cifar10_simclrv2 import (Step, accuracy, run_step,  # noqa: E402
+from cifar10_seed_vs_moco import Pipeline, eval_metrics_or_none, say  # noqa
+from cifar10_simclrv2 import (Step, accuracy, run_step, start,  # noqa: E402
                               width_name, width_options)
 
 TEACHER = 'configs/crd/resnet18-cifar_1xb64-240e_cifar10.py'
@@ -77,19 +75,7 @@ PRESETS = {
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--preset', choices=sorted(PRESETS), default='cpu')
-    parser.add_argument('--work-root', type=Path)
-    parser.add_argument('--data-root', type=Path,
-                        help='prepared CIFAR-10 (folder layout) to use '
-                        'instead of the preset\'s')
-    parser.add_argument('--src', help='CIFAR-10 archive')
-    parser.add_argument('--dry-run', action='store_true')
-    args = parser.parse_args(argv)
-    preset = PRESETS[args.preset]
-    root = (args.work_root or REPO / 'work_dirs' / f'cifar10_crd_{args.preset}')
-    data = args.data_root or prepare_data(preset.per_class, args.src)
-    pipe = Pipeline(None, root.resolve(), Path(data).resolve(), args.dry_run)
+    preset, root, pipe = start('crd', __doc__, PRESETS, argv)
     big = width_name(preset.channels, 64)
     small = width_name(preset.student_channels, 32)
     rows = []
@@ -124,7 +110,7 @@ def main(argv=None) -> None:
         ['training', 'model', 'kNN top-1 k=20 (%)', 'kNN top-1 k=200 (%)',
          'work dir'], label_free(pipe, preset, root, big, small)))
     text = '\n\n'.join(tables) + '\n'
-    if not args.dry_run:
+    if not pipe.dry_run:
         root.mkdir(parents=True, exist_ok=True)
         (root / 'results.md').write_text(text)
     say('results:\n\n' + text)

@@ -28,7 +28,7 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
@@ -158,9 +158,14 @@ def draw_subsets(pipe: Pipeline) -> None:
             '--seed', '0'], out.with_suffix('.log'))
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--preset', choices=sorted(PRESETS), default='cpu')
+def start(name: str, doc: str, presets: dict,
+          argv=None) -> Tuple[NamedTuple, Path, Pipeline]:
+    """The arguments the CIFAR-10 pipeline scripts share (``--preset``,
+    ``--work-root``, ``--data-root``, ``--src``, ``--dry-run``): the chosen
+    preset, the work root (default ``work_dirs/cifar10_<name>_<preset>``)
+    and the :class:`Pipeline` on the prepared data."""
+    parser = argparse.ArgumentParser(description=doc.split('\n')[0])
+    parser.add_argument('--preset', choices=sorted(presets), default='cpu')
     parser.add_argument('--work-root', type=Path)
     parser.add_argument('--data-root', type=Path,
                         help='prepared CIFAR-10 (folder layout) to use '
@@ -168,11 +173,16 @@ def main(argv=None) -> None:
     parser.add_argument('--src', help='CIFAR-10 archive')
     parser.add_argument('--dry-run', action='store_true')
     args = parser.parse_args(argv)
-    preset = PRESETS[args.preset]
+    preset = presets[args.preset]
     root = (args.work_root
-            or REPO / 'work_dirs' / f'cifar10_simclrv2_{args.preset}')
+            or REPO / 'work_dirs' / f'cifar10_{name}_{args.preset}')
     data = args.data_root or prepare_data(preset.per_class, args.src)
-    pipe = Pipeline(None, root.resolve(), Path(data).resolve(), args.dry_run)
+    return preset, root, Pipeline(None, root.resolve(), Path(data).resolve(),
+                                  args.dry_run)
+
+
+def main(argv=None) -> None:
+    preset, root, pipe = start('simclrv2', __doc__, PRESETS, argv)
     draw_subsets(pipe)
     rows = []
 
@@ -217,7 +227,7 @@ def main(argv=None) -> None:
     table = ['| step | model | labels | test top-1 (%) | work dir |',
              '| --- | --- | --- | --- | --- |']
     table += ['| ' + ' | '.join(row) + ' |' for row in rows]
-    if not args.dry_run:
+    if not pipe.dry_run:
         root.mkdir(parents=True, exist_ok=True)
         (root / 'results.md').write_text('\n'.join(table) + '\n')
     say('results:\n\n' + '\n'.join(table))
