@@ -1,7 +1,6 @@
 """A cosine schedule of the weight decay (DINO, Caron et al., 2021:
 ``weight_decay`` 0.04 -> ``weight_decay_end`` 0.4, per iteration)."""
 import math
-from typing import List
 
 from mmengine.hooks import Hook
 
@@ -33,12 +32,10 @@ class CosineWeightDecayHook(Hook):
             raise ConfigError(f'CosineWeightDecayHook needs end >= 0, got '
                               f'{end}')
         self.end = end
-        self.bases: List[List[float]] = []
 
     def before_train(self, runner) -> None:
-        self.bases = [[g.get('initial_weight_decay', g['weight_decay'])
-                       for g in opt.param_groups]
-                      for opt in _optimizers(runner)]
+        # Each group's configured decay, kept in the group (and so in the
+        # optimizer's checkpoint) as mmengine keeps ``initial_lr``.
         for opt in _optimizers(runner):
             for group in opt.param_groups:
                 group.setdefault('initial_weight_decay', group['weight_decay'])
@@ -47,8 +44,9 @@ class CosineWeightDecayHook(Hook):
                           data_batch=None) -> None:
         progress = min(runner.iter / max(runner.max_iters, 1), 1.)
         cosine = (1 + math.cos(math.pi * progress)) / 2
-        for opt, bases in zip(_optimizers(runner), self.bases):
-            for group, base in zip(opt.param_groups, bases):
+        for opt in _optimizers(runner):
+            for group in opt.param_groups:
+                base = group['initial_weight_decay']
                 if base > 0:
                     group['weight_decay'] = self.end + (base - self.end) * \
                         cosine
