@@ -121,6 +121,7 @@ class CRD(ImageClassifier):
         self.teacher = MODELS.build(teacher)
         self.student_embed = MODELS.build(student_embed)
         self.teacher_embed = MODELS.build(teacher_embed)
+        dims = set()
         for key in ('student_embed', 'teacher_embed'):
             layers = [m for m in getattr(self, key).modules()
                       if any(True for _ in m.parameters(recurse=False))]
@@ -130,9 +131,8 @@ class CRD(ImageClassifier):
                     'Linear then L2), but it has '
                     f'{[type(m).__name__ for m in layers]}: use '
                     "dict(type='LinearNeck', ..., norm_cfg=None)")
-        dims = {embed.fc.out_features if hasattr(embed, 'fc') else None
-                for embed in (self.student_embed, self.teacher_embed)}
-        if len(dims) != 1 or None in dims:
+            dims.add(layers[0].out_features)
+        if len(dims) != 1:
             raise ConfigError(
                 'model.student_embed and model.teacher_embed must be '
                 "LinearNeck's of one out_channels (the banks' width), got "
