@@ -193,3 +193,14 @@ def test_table_from_real_runs(cifar_slice, tmp_path):
     assert cells['machine'].startswith('CPU: ')
     assert cells['command'].startswith(
         f'`python tools/train.py {MOCO_CIFAR} --work-dir {pretrain} ')
+
+
+def test_backbone_names():
+    assert collect.describe_backbone(dict(
+        type='ResNet_CIFAR', depth=18, base_channels=32)) == (
+            'ResNet_CIFAR-18 (base width 32)')
+    # A scoped type and a custom arch dict (the reduced CIFAR Swin).
+    swin = dict(type='mmpretrain.SwinTransformer',
+                arch=dict(embed_dims=48, depths=[2, 2, 2]))
+    assert collect.describe_backbone(swin) == (
+        'SwinTransformer (embed_dims 48, depths 2-2-2)')

@@ -35,3 +35,25 @@ def test_esvit_trains_on_real_images_with_multi_crop(cifar_slice, tmp_path):
     # copied and, following equal weights, keeps.
     for key in ('head.last_layer.weight_v', 'region_head.last_layer.weight_v'):
         assert torch.equal(state[key], state[f'teacher.{key}']), key
+
+
+def test_pipeline_commands_train_both_and_evaluate_teachers(tmp_path,
+                                                            capsys):
+    from conftest import load_tool
+    pipeline = load_tool('tools/benchmarks/cifar10_esvit.py')
+    pipeline.main(['--preset', 'cpu', '--dry-run', '--data-root',
+                   str(tmp_path / 'data'), '--work-root', str(tmp_path)])
+    out = capsys.readouterr().out
+    # The same budget for both: 6 epochs, batch 64 at lr 5e-4 x 64/256, the
+    # teacher-temperature warm-up scaled from 30 of 100 epochs to 2.
+    for option in ('train_cfg.max_epochs=6', 'train_dataloader.batch_size=64',
+                   'optim_wrapper.optimizer.lr=0.000125',
+                   'model.warmup_teacher_temp_epochs=2'):
+        assert out.count(option) == 2, option
+    assert 'esvit_swin-cifar' in out and 'dino_swin-cifar' in out
+    # Each run's exported teacher is what kNN and the probe evaluate.
+    for tag in ('esvit', 'dino'):
+        teacher = tmp_path / tag / 'teacher_epoch_6.pth'
+        assert out.count(str(teacher)) == 3, tag
+    assert out.count('--module teacher') == 2
+    assert out.count('train_cfg.max_epochs=10') == 2  # the probes

@@ -67,12 +67,17 @@ def parse_row(spec: str) -> Row:
 
 
 def describe_backbone(backbone: Optional[dict]) -> str:
-    """e.g. ``ResNet_CIFAR-18 (base width 32)``, ``MobileNetV3-large``."""
+    """e.g. ``ResNet_CIFAR-18 (base width 32)``, ``MobileNetV3-large``,
+    ``SwinTransformer (embed_dims 48, depths 2-2-2, num_heads 3-6-12)``."""
     if not backbone:
         return MISSING
-    name = backbone['type']
+    name = backbone['type'].split('.')[-1]  # no registry scope
     variant = backbone.get('depth', backbone.get('arch'))
-    if variant is not None:
+    if isinstance(variant, dict):  # a custom arch, e.g. a reduced Swin
+        name += ' (' + ', '.join(
+            f'{k} {"-".join(map(str, v)) if isinstance(v, list) else v}'
+            for k, v in variant.items()) + ')'
+    elif variant is not None:
         name += f'-{variant}'
     width = backbone.get('base_channels')
     if width is not None and width != 64:  # 64: the ResNets' standard width

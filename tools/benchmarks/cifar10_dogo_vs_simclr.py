@@ -58,7 +58,7 @@ def train(pipe: Pipeline, title: str, config: str, work: Path,
 def export(pipe: Pipeline, checkpoint: Path, module: str) -> Path:
     out = checkpoint.with_name(f'{module}_{checkpoint.name}')
     if not out.is_file():
-        pipe.run(f'export DoGo {module}', [
+        pipe.run(f'export {module} of {checkpoint.name}', [
             sys.executable, 'tools/model_converters/extract_student.py',
             str(checkpoint), str(out), '--module', module],
             out.with_suffix('.log'))

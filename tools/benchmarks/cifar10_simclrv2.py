@@ -129,7 +129,9 @@ def run_step(pipe: Pipeline, step: Step) -> Path:
     options += step.options
     if step.epochs is not None:
         options += scaled_schedule(step.config, step.epochs)
-        options += [f'default_hooks.checkpoint.interval={step.epochs}',
+        # A checkpoint every third of the run: an interrupted run resumes.
+        interval = max(1, step.epochs // 3)
+        options += [f'default_hooks.checkpoint.interval={interval}',
                     'default_hooks.logger.interval=10']
     pipe.run(step.name, [sys.executable, 'tools/train.py', step.config,
                          '--work-dir', str(step.work), '--resume',
@@ -177,8 +179,8 @@ def start(name: str, doc: str, presets: dict,
     root = (args.work_root
             or REPO / 'work_dirs' / f'cifar10_{name}_{args.preset}')
     data = args.data_root or prepare_data(preset.per_class, args.src)
-    return preset, root, Pipeline(None, root.resolve(), Path(data).resolve(),
-                                  args.dry_run)
+    return preset, root, Pipeline(preset, root.resolve(),
+                                  Path(data).resolve(), args.dry_run)
 
 
 def main(argv=None) -> None:
