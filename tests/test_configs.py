@@ -154,3 +154,25 @@ def test_base_file_parses_and_defines_what_users_read(path):
     else:  # benchmarks: the model the benchmark configs complete
         assert kind == 'benchmarks', f'unknown kind of _base_ file: {path}'
         assert MODELS.get(cfg.model.type) is not None
+
+
+METHOD_DIRS = sorted(p for p in CONFIGS.iterdir()
+                     if p.is_dir() and p.name not in ('_base_', 'benchmarks'))
+
+
+@pytest.mark.parametrize('folder', METHOD_DIRS, ids=lambda p: p.name)
+def test_each_method_folder_has_a_readme_and_a_complete_metafile(folder):
+    """OpenMMLab's model index: one metafile entry per config, each naming a
+    config that exists and the folder's collection and README."""
+    import yaml
+    assert (folder / 'README.md').is_file()
+    meta = yaml.safe_load((folder / 'metafile.yml').read_text())
+    collections = {c['Name'] for c in meta['Collections']}
+    for collection in meta['Collections']:
+        assert (CONFIGS.parent / collection['README']).is_file()
+    configs = [m['Config'] for m in meta['Models']]
+    assert sorted(configs) == sorted(
+        f'configs/{folder.name}/{p.name}' for p in folder.glob('*.py'))
+    for model in meta['Models']:
+        assert model['In Collection'] in collections, model['Name']
+        assert model['Name'] == Path(model['Config']).stem

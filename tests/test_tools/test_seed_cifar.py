@@ -102,3 +102,35 @@ def test_student_neck_that_does_not_fit_its_backbone(cifar_slice,
     assert last == ('error: the backbone outputs 256-channel features but '
                     'model.neck expects 128: set model.neck.in_channels=256')
     assert not list(tmp_path.glob('*.pth'))
+
+
+def test_study_presets_plan_every_method(tmp_path, capsys):
+    """The study's cpu preset: every method, its evaluations and the
+    SimCLRv2 chain; the quick preset: teacher, then MobileNetV3-L by SEED
+    and by MoCo-v2."""
+    from conftest import load_tool
+    study = load_tool('tools/benchmarks/cifar10_study.py')
+    study.main(['--preset', 'cpu', '--dry-run', '--data-root',
+                str(tmp_path / 'data'), '--work-root', str(tmp_path)])
+    out = capsys.readouterr().out
+    for config in ('mocov2_r18w05', 'simclr_r18w05', 'seed_r18-cifar_to_r18w05',
+                   'crd_r18-cifar-mocov2', 'dogo_r18-cifar_r18w05',
+                   'simclrv2_r18-cifar', 'simclrv2-ft_r18-cifar',
+                   'simclrv2-distill_r18-cifar_to_r18w05',
+                   'esvit_swin-cifar', 'dino_swin-cifar', 'mocov2_mbv3',
+                   'seed_r18-cifar_to_mbv3'):
+        assert out.count(f'{config}') >= 1, config
+    # 11 networks to evaluate (the teacher, 6 ResNet-18 x0.5 students, 2
+    # MobileNetV3-L, 2 Swin) x (kNN, linear, 10% fine-tune; none for Swin);
+    # 13 trainings (with SimCLRv2's pretraining and fine-tune), 6 epochs each.
+    assert out.count('knn.sh') == 11 and out.count('linear.sh') == 11
+    assert out.count('semi.sh') == 9
+    assert out.count('train_cfg.max_epochs=6 ') == 13
+    teacher = tmp_path / 'teacher_r18-cifar' / 'epoch_6.pth'
+    assert out.count(f'model.teacher.checkpoint={teacher}') == 3  # SEED x2, CRD
+    assert str(tmp_path / 'dogo_r18w05' / 'peer2_epoch_6.pth') in out
+    study.main(['--preset', 'quick', '--dry-run', '--data-root',
+                str(tmp_path / 'data'), '--work-root', str(tmp_path / 'q')])
+    out = capsys.readouterr().out
+    assert 'stage 6/6' in out and out.count('knn.sh') == 3
+    assert 'mocov2_mbv3' in out and 'seed_r18-cifar_to_mbv3' in out

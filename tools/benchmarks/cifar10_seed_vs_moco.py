@@ -187,17 +187,21 @@ class Pipeline:
         return final
 
     def evaluate(self, kind: str, name: str, config: str,
-                 checkpoint: Path) -> Path:
-        """kNN or linear probe of ``checkpoint``'s backbone; its work dir."""
+                 checkpoint: Path, epochs: Optional[int] = None) -> Path:
+        """kNN, linear probe or fine-tune (``kind``: knn, linear, semi; the
+        tools/benchmarks script) of ``checkpoint``'s backbone, trained for
+        ``epochs`` (None: the preset's probe epochs, or the config's); its
+        work dir."""
         work = self.root / kind / name
         if not self.dry_run and eval_metrics_or_none(work, kind):
             say(f'{kind} of {name}: done before ({work})')
             return work
         command = ['bash', f'tools/benchmarks/{kind}.sh', config,
                    str(checkpoint)]
-        if kind == 'linear' and self.preset.linear_epochs is not None:
-            command += ['--cfg-options',
-                        *scaled_schedule(config, self.preset.linear_epochs)]
+        if epochs is None and kind == 'linear':
+            epochs = self.preset.linear_epochs
+        if kind != 'knn' and epochs is not None:
+            command += ['--cfg-options', *scaled_schedule(config, epochs)]
         env = dict(self.env, WORK_DIR=str(work), DATA_ROOT=str(self.data))
         self.run(f'{kind} evaluation of {name}', command,
                  work.with_suffix('.log'), env)

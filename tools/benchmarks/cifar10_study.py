@@ -1,0 +1,385 @@
+"""Every method against its self-supervised baselines on real CIFAR-10.
+
+    python tools/benchmarks/cifar10_study.py --preset quick|cpu|gpu|full
+
+On the same data, batch and epochs, it trains the MoCo-v2 ResNet-18 teacher
+and, for each student of the preset (ResNet-18 x0.5, MobileNetV3-L):
+
+* the self-supervised baselines: MoCo-v2 and SimCLR alone;
+* SEED and label-free CRD from the teacher;
+* DoGo (peer 2 the student, a ResNet-18 peer 1);
+* SimCLRv2's pipeline: a ResNet-18 pretrained by SimCLRv2, fine-tuned on
+  10% of the labels from its head's first layer, distilled into the student
+  on the unlabelled images (the only row that reads labels: 10%);
+* EsViT and its view loss alone (DINO) on the reduced CIFAR Swin, which has
+  no ResNet/MobileNet counterpart: a row of its own.
+
+Each model is evaluated with kNN (k = 20 / 200), a linear probe and a 10%
+fine-tune on the test split (tools/benchmarks/{knn,linear,semi}.sh; what a
+preset leaves out shows as ``-``). The table goes to ``<work root>/results.md``
+and the loss curves to ``<work root>/plots/``. Each stage prints a progress
+line (stage, elapsed, estimated time left); a finished stage is skipped on a
+rerun and an interrupted run resumes from its last checkpoint (a third of
+its epochs at most are lost). ``--dry-run`` prints the commands.
+
+The stages reuse the method pipelines' own pieces (``cifar10_seed_vs_moco``,
+``cifar10_dogo_vs_simclr``, ``cifar10_simclrv2``, ``cifar10_esvit``), with
+each method's learning-rate rule for the batch. The presets:
+
+* ``quick`` (the quickstart): 300 images per class, batch 64, 2 epochs;
+  the teacher, then MobileNetV3-L by SEED and by MoCo-v2, kNN of all three.
+* ``cpu``: 500 images per class, batch 128, 6 epochs for every model, the
+  queues 1,024 and CRD's negatives 4,096 (the data is 5,000 images), 5-epoch
+  probe and fine-tune; every method on ResNet-18 x0.5, SEED and MoCo-v2 on
+  MobileNetV3-L too.
+* ``gpu`` (``tools/benchmarks/gpu_run.sh``): all 50,000 images with the
+  views made on the GPU (the ``*_gpu-aug.py`` configs), batch 512, the
+  teacher, SEED and MoCo-v2 students (ResNet-18 x0.5), kNN; epochs from
+  ``--epochs`` (default 10).
+* ``full``: the configs as written (all of CIFAR-10, their schedules).
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
+
+import cifar10_dogo_vs_simclr as dogo  # noqa: E402
+import cifar10_esvit as esvit  # noqa: E402
+import cifar10_simclrv2 as simclrv2  # noqa: E402
+from cifar10_seed_vs_moco import (STUDENTS, TEACHER, Pipeline,  # noqa: E402
+                                  eval_metrics_or_none, say)
+from mmengine.config import Config  # noqa: E402
+
+METHODS = ('mocov2', 'simclr', 'seed', 'crd', 'dogo', 'simclrv2', 'esvit')
+SEMI = 'configs/benchmarks/semi_supervised/'
+SEMI_10PCT = dict(
+    r18=SEMI + 'resnet18-cifar_1xb256-ft-coslr-30e_cifar10-10pct.py',
+    r18w05=SEMI + 'resnet18w05-cifar_1xb256-ft-coslr-30e_cifar10-10pct.py',
+    mbv3=SEMI + 'mobilenet-v3-large_1xb256-ft-coslr-30e_cifar10-10pct.py')
+# Configs of the methods beyond SEED and MoCo-v2, by student (the students
+# they have configs for).
+CONFIGS = dict(
+    simclr=dict(r18w05=dogo.SIMCLR),
+    crd=dict(r18w05='configs/crd/crd_r18-cifar-mocov2_to_r18w05-cifar_'
+             'cifar10.py'),
+    dogo=dict(r18w05=dogo.DOGO),
+    simclrv2=dict(r18w05=simclrv2.DISTILL))
+GPU_AUG = {  # the configs whose views are made on the GPU
+    TEACHER['config']: 'configs/mocov2/mocov2_r18-cifar_1xb256-200e_'
+    'cifar10_gpu-aug.py',
+    STUDENTS['r18w05']['moco']: 'configs/mocov2/mocov2_r18w05-cifar_1xb256-'
+    '200e_cifar10_gpu-aug.py',
+    STUDENTS['r18w05']['seed']: 'configs/seed/seed_r18-cifar_to_r18w05-'
+    'cifar_cifar10_gpu-aug.py',
+}
+
+
+class Preset(NamedTuple):
+    per_class: Optional[int]  # images per class; None: all of CIFAR-10
+    batch: Optional[int]  # None: the configs' own
+    teacher_epochs: Optional[int]  # None: the configs' own
+    epochs: Optional[int]  # every other model; None: the configs' own
+    students: Tuple[str, ...]
+    methods: Tuple[str, ...]
+    linear_epochs: Optional[int]  # 0: no linear probe; None: the config's
+    finetune_epochs: Optional[int]  # 0: no 10% fine-tune; None: config's
+    queue_len: Optional[int]  # MoCo-v2 / SEED queue; None: the configs'
+    num_negatives: Optional[int] = None  # CRD's K; None: the config's
+    gpu_aug: bool = False  # the *_gpu-aug.py configs where there are
+
+
+PRESETS = {
+    'quick': Preset(300, 64, 2, 2, ('mbv3', ), ('mocov2', 'seed'), 0, 0,
+                    1024),
+    'cpu': Preset(500, 128, 6, 6, ('r18w05', 'mbv3'), METHODS, 5, 5, 1024,
+                  4096),
+    'gpu': Preset(None, 512, 10, 10, ('r18w05', ), ('mocov2', 'seed'), 0, 0,
+                  None, gpu_aug=True),
+    'full': Preset(None, None, None, None, ('r18w05', 'mbv3'), METHODS, None,
+                   None, None),
+}
+
+
+class Model(NamedTuple):
+    """A trained network to evaluate: its row and what evaluates it."""
+    method: str
+    architecture: str
+    labels: str
+    work: Path  # its training work dir
+    checkpoint: Path  # the backbone to evaluate (student, peer, teacher)
+    evals: Dict[str, str]  # kind (knn / linear / semi) -> config
+
+
+class Stage(NamedTuple):
+    title: str
+    run: Callable[[], object]
+
+
+def final_checkpoint(config: str, work: Path, epochs: Optional[int]) -> Path:
+    """The last checkpoint a training of ``config`` into ``work`` writes."""
+    total = epochs or Config.fromfile(REPO / config).train_cfg.max_epochs
+    return work / f'epoch_{total}.pth'
+
+
+def exported(checkpoint: Path, module: str) -> Path:
+    """Where ``cifar10_dogo_vs_simclr.export`` writes ``module``."""
+    return checkpoint.with_name(f'{module}_{checkpoint.name}')
+
+
+class Study:
+    """The preset's trainings, then their evaluations, as stages planned
+    up front and run in order with a progress line each."""
+
+    def __init__(self, preset: Preset, pipe: Pipeline) -> None:
+        self.preset, self.pipe, self.root = preset, pipe, pipe.root
+        self.models: List[Model] = []
+        self.stages: List[Stage] = []
+        work = self.root / 'teacher_r18-cifar'
+        self.teacher = final_checkpoint(TEACHER['config'], work,
+                                        preset.teacher_epochs)
+        self.plan()
+
+    def config(self, config: str) -> str:
+        return GPU_AUG.get(config, config) if self.preset.gpu_aug else config
+
+    def evals(self, key: str) -> Dict[str, str]:
+        configs = TEACHER if key == 'r18' else STUDENTS[key]
+        return dict(knn=configs['knn'], linear=configs['linear'],
+                    semi=SEMI_10PCT[key])
+
+    # -- planning -----------------------------------------------------------
+    def plan(self) -> None:
+        preset, pipe = self.preset, self.pipe
+        work = self.teacher.parent
+        self.train('teacher: MoCo-v2 ResNet-18 (CIFAR stem)', lambda: (
+            pipe.pretrain('teacher: MoCo-v2 ResNet-18 (CIFAR stem)',
+                          self.config(TEACHER['config']), work,
+                          preset.teacher_epochs)),
+            Model('MoCo-v2 (the teacher)', 'ResNet-18', 'none', work,
+                  self.teacher, self.evals('r18')))
+        for key in preset.students:
+            for method in preset.methods:
+                if method == 'esvit':
+                    continue
+                if method in CONFIGS and key not in CONFIGS[method]:
+                    say(f'{method}: no config for {STUDENTS[key]["name"]}, '
+                        'left out')
+                    continue
+                getattr(self, f'plan_{method}')(key)
+        if 'esvit' in preset.methods:
+            self.plan_esvit()
+        for model in self.models:
+            for kind, config in model.evals.items():
+                epochs = dict(knn=None, linear=preset.linear_epochs,
+                              semi=preset.finetune_epochs)[kind]
+                if epochs != 0:
+                    self.stages.append(Stage(
+                        f'{kind} of {model.method}, {model.architecture}',
+                        self._evaluation(model, kind, config, epochs)))
+
+    def _evaluation(self, model, kind, config, epochs) -> Callable:
+        return lambda: self.pipe.evaluate(kind, self.tag(model), config,
+                                          model.checkpoint, epochs)
+
+    def train(self, title: str, run: Callable, model: Model) -> None:
+        self.stages.append(Stage(title, run))
+        self.models.append(model)
+
+    def plan_mocov2(self, key: str) -> None:
+        self._moco_or_seed('mocov2', 'MoCo-v2', key, [])
+
+    def plan_seed(self, key: str) -> None:
+        self._moco_or_seed('seed', 'SEED', key,
+                           [f'model.teacher.checkpoint={self.teacher}'])
+
+    def _moco_or_seed(self, method, label, key, options) -> None:
+        student = STUDENTS[key]
+        work = self.root / f'{method}_{key}'
+        config = self.config(student['moco' if method == 'mocov2' else
+                                     'seed'])
+        title = f'{student["name"]} student: {label}'
+        self.train(title, lambda: self.pipe.pretrain(
+            title, config, work, self.preset.epochs, options),
+            Model(label, student['name'], 'none', work,
+                  final_checkpoint(config, work, self.preset.epochs),
+                  self.evals(key)))
+
+    def plan_simclr(self, key: str) -> None:
+        config, work = CONFIGS['simclr'][key], self.root / f'simclr_{key}'
+        title = f'SimCLR alone: {STUDENTS[key]["name"]}'
+        self.train(title, lambda: dogo.train(
+            self.pipe, title, config, work, self.preset.epochs),
+            Model('SimCLR', STUDENTS[key]['name'], 'none', work,
+                  final_checkpoint(config, work, self.preset.epochs),
+                  self.evals(key)))
+
+    def plan_dogo(self, key: str) -> None:
+        config, work = CONFIGS['dogo'][key], self.root / f'dogo_{key}'
+        title = f'DoGo: ResNet-18 <-> {STUDENTS[key]["name"]}'
+
+        def run():
+            dogo.export(self.pipe, dogo.train(
+                self.pipe, title, config, work, self.preset.epochs), 'peer2')
+
+        final = final_checkpoint(config, work, self.preset.epochs)
+        self.train(title, run, Model(
+            'DoGo (peer 2)', STUDENTS[key]['name'], 'none', work,
+            exported(final, 'peer2'), self.evals(key)))
+
+    def plan_crd(self, key: str) -> None:
+        config, work = CONFIGS['crd'][key], self.root / f'crd_{key}'
+        options = [f'model.teacher.checkpoint={self.teacher}']
+        if self.preset.batch:  # SGD lr 0.03 per 256 images (as SEED's)
+            options += [f'train_dataloader.batch_size={self.preset.batch}',
+                        'optim_wrapper.optimizer.lr='
+                        f'{0.03 * self.preset.batch / 256:g}']
+        if self.preset.num_negatives:
+            options.append(f'model.num_negatives={self.preset.num_negatives}')
+        step = simclrv2.Step(f'CRD (label-free): {STUDENTS[key]["name"]}',
+                             config, work, self.preset.epochs, options)
+        self.train(step.name, lambda: simclrv2.run_step(self.pipe, step),
+                   Model('CRD (label-free)', STUDENTS[key]['name'], 'none',
+                         work, final_checkpoint(config, work, step.epochs),
+                         self.evals(key)))
+
+    def plan_simclrv2(self, key: str) -> None:
+        """Pretrain, fine-tune on 10%, distil: cifar10_simclrv2.py's steps
+        at the configs' widths, each a stage."""
+        preset, pipe, epochs = self.preset, self.pipe, self.preset.epochs
+        pretrain = simclrv2.Step(
+            'SimCLRv2 pretraining: ResNet-18', simclrv2.PRETRAIN,
+            self.root / 'simclrv2_pretrain', epochs,
+            simclrv2.batch_options(simclrv2.PRETRAIN, preset.batch, 'linear'))
+        pretrained = final_checkpoint(pretrain.config, pretrain.work, epochs)
+        config = simclrv2.FINETUNE[10]
+        finetune = simclrv2.Step(
+            'SimCLRv2 fine-tune on 10% of the labels', config,
+            self.root / 'simclrv2_finetune_10pct', epochs,
+            [f'model.init_cfg.checkpoint={pretrained}'] +
+            simclrv2.batch_options(config, preset.batch, 'sqrt'))
+        teacher = final_checkpoint(config, finetune.work, epochs)
+        config = CONFIGS['simclrv2'][key]
+        distill = simclrv2.Step(
+            f'SimCLRv2 distillation: {STUDENTS[key]["name"]}', config,
+            self.root / f'simclrv2_distill_{key}', epochs,
+            [f'model.teacher.checkpoint={teacher}'] +
+            simclrv2.batch_options(config, preset.batch, 'linear'))
+
+        def run_finetune():
+            simclrv2.draw_subsets(pipe)
+            simclrv2.run_step(pipe, finetune)
+
+        self.stages.append(Stage(pretrain.name,
+                                 lambda: simclrv2.run_step(pipe, pretrain)))
+        self.stages.append(Stage(finetune.name, run_finetune))
+        self.train(distill.name, lambda: simclrv2.run_step(pipe, distill),
+                   Model('SimCLRv2 (distilled)', STUDENTS[key]['name'],
+                         '10% (its teacher)', distill.work,
+                         final_checkpoint(config, distill.work, epochs),
+                         self.evals(key)))
+
+    def plan_esvit(self) -> None:
+        for name, (tag, config) in esvit.RUNS.items():
+            step = simclrv2.Step(f'{name}: reduced CIFAR Swin', config,
+                                 self.root / tag, self.preset.epochs,
+                                 esvit.train_options(config, self.preset))
+            final = final_checkpoint(config, step.work, step.epochs)
+            self.train(step.name, self._esvit_run(step), Model(
+                name, 'Swin (CIFAR)', 'none', step.work,
+                exported(final, 'teacher'), dict(esvit.EVAL)))
+
+    def _esvit_run(self, step) -> Callable:
+        return lambda: dogo.export(
+            self.pipe, simclrv2.run_step(self.pipe, step), 'teacher')
+
+    # -- running and reporting ----------------------------------------------
+    def run(self) -> None:
+        """Each stage after a progress line: its number, the time elapsed
+        and, once a stage has run, the time left at the mean pace so far."""
+        start, durations = time.monotonic(), []
+        for i, stage in enumerate(self.stages):
+            elapsed = time.monotonic() - start
+            left = len(self.stages) - i
+            eta = (f', about {minutes(left * statistics.fmean(durations))}'
+                   ' left' if durations else '')
+            say(f'[stage {i + 1}/{len(self.stages)} | {minutes(elapsed)} '
+                f'elapsed{eta}] {stage.title}')
+            began = time.monotonic()
+            stage.run()
+            if time.monotonic() - began > 5:  # not skipped as done before
+                durations.append(time.monotonic() - began)
+
+    def tag(self, model: Model) -> str:
+        return f'{model.work.name}_{model.checkpoint.stem}'
+
+    def metric(self, model: Model, kind: str, key: str) -> str:
+        metrics = (None if self.pipe.dry_run else eval_metrics_or_none(
+            self.root / kind / self.tag(model), kind))
+        value = (metrics or {}).get(key)
+        return '-' if value is None else f'{value:.2f}'
+
+    def knn(self, model: Model) -> Tuple[str, str]:
+        return tuple(self.metric(model, 'knn', f'knn/top1_k{k}')
+                     for k in (20, 200))
+
+    def table(self) -> str:
+        header = ['method', 'network', 'labels', 'kNN top-1 k=20 (%)',
+                  'kNN top-1 k=200 (%)', 'linear top-1 (%)',
+                  '10% fine-tune top-1 (%)', 'work dir']
+        lines = ['| ' + ' | '.join(header) + ' |',
+                 '|' + ' --- |' * len(header)]
+        for model in self.models:
+            cells = [model.method, model.architecture, model.labels,
+                     *self.knn(model),
+                     self.metric(model, 'linear', 'accuracy/top1'),
+                     self.metric(model, 'semi', 'accuracy/top1'),
+                     str(model.work.relative_to(self.root))]
+            lines.append('| ' + ' | '.join(cells) + ' |')
+        return '\n'.join(lines) + '\n'
+
+
+def minutes(seconds: float) -> str:
+    return f'{int(seconds // 60)}:{int(seconds % 60):02d}'
+
+
+def main(argv=None) -> None:
+    # --epochs N: every model's epochs (gpu_run.sh sizes the gpu preset).
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--epochs', type=int)
+    known, argv = parser.parse_known_args(argv)
+    preset, root, pipe = simclrv2.start('study', __doc__, PRESETS, argv)
+    if known.epochs:
+        preset = preset._replace(teacher_epochs=known.epochs,
+                                 epochs=known.epochs)
+        pipe.preset = preset
+    study = Study(preset, pipe)
+    study.run()
+    if pipe.dry_run:
+        return
+    text = study.table()
+    (root / 'results.md').write_text(text)
+    plots = root / 'plots'
+    trained = list(dict.fromkeys(m.work for m in study.models))
+    subprocess.run([sys.executable, 'tools/analysis_tools/plot_curves.py',
+                    *map(str, trained), '--keys', 'loss', '--labels',
+                    *(p.name for p in trained), '--out-dir', str(plots)],
+                   cwd=REPO, check=True, capture_output=True)
+    say(f'results ({root / "results.md"}):\n\n{text}')
+    by = {(m.method, m.architecture): m for m in study.models}
+    for key in preset.students:
+        name = STUDENTS[key]['name']
+        seed, moco = by.get(('SEED', name)), by.get(('MoCo-v2', name))
+        if seed and moco:
+            say(f'SEED student vs MoCo-v2 student ({name}): kNN top-1 '
+                f'{study.knn(seed)[0]} vs {study.knn(moco)[0]} (k=20)')
+    say(f'loss curves: {plots}/')
+
+
+if __name__ == '__main__':
+    main()
