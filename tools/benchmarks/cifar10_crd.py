@@ -28,7 +28,8 @@ The presets:
   models 6 epochs at batch 128, SEED's queue 1024 (SEED's CPU scale in
   docs/results.md): what
   2 CPU cores train in about an hour.
-* ``full``: the configs as written (all of CIFAR-10, 240 epochs).
+* ``full``: the configs as written (all of CIFAR-10; 240 epochs supervised,
+  the label-free models 200 as SEED's CIFAR-10 config).
 
 A finished stage is skipped on a rerun. ``--dry-run`` prints the commands.
 """
