@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
 
 from cifar10_seed_vs_moco import (PRESETS, STUDENTS, Pipeline,  # noqa: E402
-                                  prepare_data, say, scaled_schedule,
-                                  write_table)
+                                  final_checkpoint, prepare_data, say,
+                                  scaled_schedule, write_table)
 
 DOGO = 'configs/dogo/dogo_r18-cifar_r18w05-cifar_1xb256-200e_cifar10.py'
 SIMCLR = 'configs/simclr/simclr_r18w05-cifar_1xb256-200e_cifar10.py'
@@ -35,8 +35,7 @@ def train(pipe: Pipeline, title: str, config: str, work: Path,
           epochs: Optional[int]) -> Path:
     """Train ``config`` at the preset's data, batch and epochs. DoGo's Adam
     lr does not scale with the batch (official), so neither run's does."""
-    total = epochs or 200
-    final = work / f'epoch_{total}.pth'
+    final = final_checkpoint(config, work, epochs)
     if final.is_file():
         say(f'{title}: done before ({final})')
         return final
@@ -55,8 +54,13 @@ def train(pipe: Pipeline, title: str, config: str, work: Path,
     return final
 
 
+def exported(checkpoint: Path, module: str) -> Path:
+    """Where :func:`export` writes ``module``'s backbone of ``checkpoint``."""
+    return checkpoint.with_name(f'{module}_{checkpoint.name}')
+
+
 def export(pipe: Pipeline, checkpoint: Path, module: str) -> Path:
-    out = checkpoint.with_name(f'{module}_{checkpoint.name}')
+    out = exported(checkpoint, module)
     if not out.is_file():
         pipe.run(f'export {module} of {checkpoint.name}', [
             sys.executable, 'tools/model_converters/extract_student.py',

@@ -120,6 +120,13 @@ def scaled_schedule(config: str, epochs: Optional[int]) -> List[str]:
     return options
 
 
+def final_checkpoint(config: str, work: Path, epochs: Optional[int]) -> Path:
+    """The last checkpoint a training of ``config`` into ``work`` for
+    ``epochs`` (None: the config's) writes."""
+    total = epochs or Config.fromfile(REPO / config).train_cfg.max_epochs
+    return work / f'epoch_{total}.pth'
+
+
 def pretrain_options(config: str, preset: Preset, epochs: Optional[int],
                      data_root: str) -> List[str]:
     """``--cfg-options`` of a pretraining run of ``preset``."""
@@ -174,8 +181,7 @@ class Pipeline:
                  epochs: Optional[int], extra: Sequence[str] = ()) -> Path:
         """Train ``config`` into ``work`` for ``epochs`` (None: the
         config's); returns the final checkpoint."""
-        total = epochs or Config.fromfile(REPO / config).train_cfg.max_epochs
-        final = work / f'epoch_{total}.pth'
+        final = final_checkpoint(config, work, epochs)
         if final.is_file():
             say(f'{title}: done before ({final})')
             return final

@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
 
 from cifar10_seed_vs_moco import (Pipeline, eval_metrics_or_none,  # noqa
-                                  prepare_data, say, scaled_schedule)
+                                  final_checkpoint, prepare_data, say,
+                                  scaled_schedule)
 from mmengine.config import Config  # noqa: E402
 
 CONFIGS = REPO / 'configs'
@@ -119,9 +120,7 @@ def data_options(config: str, data: Path) -> List[str]:
 def run_step(pipe: Pipeline, step: Step) -> Path:
     """Train ``step`` (skipped if its last checkpoint exists); returns the
     last checkpoint."""
-    total = step.epochs or Config.fromfile(
-        REPO / step.config).train_cfg.max_epochs
-    final = step.work / f'epoch_{total}.pth'
+    final = final_checkpoint(step.config, step.work, step.epochs)
     if final.is_file():
         say(f'{step.name}: done before ({final})')
         return final

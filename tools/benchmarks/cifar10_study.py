@@ -58,8 +58,7 @@ import cifar10_dogo_vs_simclr as dogo  # noqa: E402
 import cifar10_esvit as esvit  # noqa: E402
 import cifar10_simclrv2 as simclrv2  # noqa: E402
 from cifar10_seed_vs_moco import (STUDENTS, TEACHER, Pipeline,  # noqa: E402
-                                  eval_metrics_or_none, say)
-from mmengine.config import Config  # noqa: E402
+                                  eval_metrics_or_none, final_checkpoint, say)
 
 METHODS = ('mocov2', 'simclr', 'seed', 'crd', 'dogo', 'simclrv2', 'esvit')
 SEMI = 'configs/benchmarks/semi_supervised/'
@@ -126,17 +125,6 @@ class Model(NamedTuple):
 class Stage(NamedTuple):
     title: str
     run: Callable[[], object]
-
-
-def final_checkpoint(config: str, work: Path, epochs: Optional[int]) -> Path:
-    """The last checkpoint a training of ``config`` into ``work`` writes."""
-    total = epochs or Config.fromfile(REPO / config).train_cfg.max_epochs
-    return work / f'epoch_{total}.pth'
-
-
-def exported(checkpoint: Path, module: str) -> Path:
-    """Where ``cifar10_dogo_vs_simclr.export`` writes ``module``."""
-    return checkpoint.with_name(f'{module}_{checkpoint.name}')
 
 
 class Study:
@@ -237,15 +225,13 @@ class Study:
         final = final_checkpoint(config, work, self.preset.epochs)
         self.train(title, run, Model(
             'DoGo (peer 2)', STUDENTS[key]['name'], 'none', work,
-            exported(final, 'peer2'), self.evals(key)))
+            dogo.exported(final, 'peer2'), self.evals(key)))
 
     def plan_crd(self, key: str) -> None:
         config, work = CONFIGS['crd'][key], self.root / f'crd_{key}'
-        options = [f'model.teacher.checkpoint={self.teacher}']
-        if self.preset.batch:  # SGD lr 0.03 per 256 images (as SEED's)
-            options += [f'train_dataloader.batch_size={self.preset.batch}',
-                        'optim_wrapper.optimizer.lr='
-                        f'{0.03 * self.preset.batch / 256:g}']
+        # SGD lr 0.03 per 256 images, SEED's rule (linear in the batch).
+        options = [f'model.teacher.checkpoint={self.teacher}'] + (
+            simclrv2.batch_options(config, self.preset.batch, 'linear'))
         if self.preset.num_negatives:
             options.append(f'model.num_negatives={self.preset.num_negatives}')
         step = simclrv2.Step(f'CRD (label-free): {STUDENTS[key]["name"]}',
@@ -302,7 +288,7 @@ class Study:
             final = final_checkpoint(config, step.work, step.epochs)
             self.train(step.name, self._esvit_run(step), Model(
                 name, 'Swin (CIFAR)', 'none', step.work,
-                exported(final, 'teacher'), dict(esvit.EVAL)))
+                dogo.exported(final, 'teacher'), dict(esvit.EVAL)))
 
     def _esvit_run(self, step) -> Callable:
         return lambda: dogo.export(
