@@ -98,13 +98,14 @@ class Preset(NamedTuple):
     gpu_aug: bool = False  # the *_gpu-aug.py configs where there are
     esvit_lr: Optional[float] = None  # None: the configs' rule (see
     # cifar10_esvit.py's cpu preset: a few hundred steps need 5e-4)
+    esvit_teacher_temp: Optional[float] = None  # None: the configs' warm-up
 
 
 PRESETS = {
     'quick': Preset(300, 64, 2, 2, ('mbv3', ), ('mocov2', 'seed'), 0, 0,
                     1024),
     'cpu': Preset(500, 128, 6, 6, ('r18w05', 'mbv3'), METHODS, 5, 5, 1024,
-                  4096, esvit_lr=5e-4),
+                  4096, esvit_lr=5e-4, esvit_teacher_temp=0.04),
     'gpu': Preset(None, 512, 10, 10, ('r18w05', ), ('mocov2', 'seed'), 0, 0,
                   None, gpu_aug=True),
     'full': Preset(None, None, None, None, ('r18w05', 'mbv3'), METHODS, None,
@@ -284,7 +285,8 @@ class Study:
                                  esvit.train_options(
                                      config, self.preset.batch,
                                      self.preset.epochs,
-                                     self.preset.esvit_lr))
+                                     self.preset.esvit_lr,
+                                     self.preset.esvit_teacher_temp))
             final = final_checkpoint(config, step.work, step.epochs)
             self.train(step.name, self._esvit_run(step), Model(
                 name, 'Swin (CIFAR)', 'none', step.work,
