@@ -30,13 +30,16 @@ each method's learning-rate rule for the batch. The presets:
   per class, batch 64, 2 epochs; the teacher, then MobileNetV3-L by SEED and
   by MoCo-v2, kNN of all three. On a fresh clone of the 2-core machine it
   took 16.4 min with set-up, and both MobileNetV3-L students were still at
-  chance (kNN 8.7 and 10.4): ``tools/quickstart.sh`` keeps running
-  ``cifar10_seed_vs_moco.py --preset quick`` until this preset shows the
-  gain in under 15 minutes.
+  chance (kNN 8.7 and 10.4). Students at 3 epochs and batch 32 learn
+  (kNN 18-25) but SEED stays within a point of MoCo-v2 (docs/results.md,
+  "At the quickstart's budget"), so ``tools/quickstart.sh`` keeps running
+  ``cifar10_seed_vs_moco.py --preset quick`` until a preset shows the gain
+  in under 15 minutes.
 * ``cpu``: 500 images per class, batch 128, 6 epochs for every model, the
   queues 1,024 and CRD's negatives 4,096 (the data is 5,000 images), 5-epoch
   probe and fine-tune; every method on ResNet-18 x0.5, SEED and MoCo-v2 on
-  MobileNetV3-L too.
+  MobileNetV3-L too; EsViT and DINO with cifar10_esvit.py's cpu settings
+  (AdamW lr 5e-4, teacher temperature 0.04).
 * ``gpu`` (``tools/benchmarks/gpu_run.sh``): all 50,000 images with the
   views made on the GPU (the ``*_gpu-aug.py`` configs), batch 512, the
   teacher, SEED and MoCo-v2 students (ResNet-18 x0.5), kNN; epochs from
