@@ -99,16 +99,17 @@ class Preset(NamedTuple):
     queue_len: Optional[int]  # MoCo-v2 / SEED queue; None: the configs'
     num_negatives: Optional[int] = None  # CRD's K; None: the config's
     gpu_aug: bool = False  # the *_gpu-aug.py configs where there are
-    esvit_lr: Optional[float] = None  # None: the configs' rule (see
-    # cifar10_esvit.py's cpu preset: a few hundred steps need 5e-4)
-    esvit_teacher_temp: Optional[float] = None  # None: the configs' warm-up
+    # The cifar10_esvit.py preset whose EsViT lr and teacher temperature
+    # the Swin runs take ('full': the configs' rules; 'cpu': 5e-4 and 0.04,
+    # which a few hundred steps need).
+    esvit_rules: str = 'full'
 
 
 PRESETS = {
     'quick': Preset(300, 64, 2, 2, ('mbv3', ), ('mocov2', 'seed'), 0, 0,
                     1024),
     'cpu': Preset(500, 128, 6, 6, ('r18w05', 'mbv3'), METHODS, 5, 5, 1024,
-                  4096, esvit_lr=5e-4, esvit_teacher_temp=0.04),
+                  4096, esvit_rules='cpu'),
     'gpu': Preset(None, 512, 10, 10, ('r18w05', ), ('mocov2', 'seed'), 0, 0,
                   None, gpu_aug=True),
     'full': Preset(None, None, None, None, ('r18w05', 'mbv3'), METHODS, None,
@@ -282,14 +283,14 @@ class Study:
                          self.evals(key)))
 
     def plan_esvit(self) -> None:
+        rules = esvit.PRESETS[self.preset.esvit_rules]
         for name, (tag, config) in esvit.RUNS.items():
             step = simclrv2.Step(f'{name}: reduced CIFAR Swin', config,
                                  self.root / tag, self.preset.epochs,
                                  esvit.train_options(
                                      config, self.preset.batch,
-                                     self.preset.epochs,
-                                     self.preset.esvit_lr,
-                                     self.preset.esvit_teacher_temp))
+                                     self.preset.epochs, rules.lr,
+                                     rules.teacher_temp))
             final = final_checkpoint(config, step.work, step.epochs)
             self.train(step.name, self._esvit_run(step), Model(
                 name, 'Swin (CIFAR)', 'none', step.work,
