@@ -122,15 +122,36 @@ def test_study_presets_plan_every_method(tmp_path, capsys):
         assert out.count(f'{config}') >= 1, config
     # 11 networks to evaluate (the teacher, 6 ResNet-18 x0.5 students, 2
     # MobileNetV3-L, 2 Swin) x (kNN, linear, 10% fine-tune; none for Swin);
-    # 13 trainings (with SimCLRv2's pretraining and fine-tune), 6 epochs each.
+    # 13 trainings (with SimCLRv2's pretraining and fine-tune): the teacher
+    # 4 epochs, the others 3.
     assert out.count('knn.sh') == 11 and out.count('linear.sh') == 11
     assert out.count('semi.sh') == 9
-    assert out.count('train_cfg.max_epochs=6 ') == 13
-    teacher = tmp_path / 'teacher_r18-cifar' / 'epoch_6.pth'
+    trainings = [line for line in out.splitlines() if 'tools/train.py' in line]
+    assert len(trainings) == 13
+    assert sum('train_cfg.max_epochs=4 ' in line for line in trainings) == 1
+    assert sum('train_cfg.max_epochs=3 ' in line for line in trainings) == 12
+    teacher = tmp_path / 'teacher_r18-cifar' / 'epoch_4.pth'
     assert out.count(f'model.teacher.checkpoint={teacher}') == 3  # SEED x2, CRD
-    assert str(tmp_path / 'dogo_r18w05' / 'peer2_epoch_6.pth') in out
+    assert str(tmp_path / 'dogo_r18w05' / 'peer2_epoch_3.pth') in out
     study.main(['--preset', 'quick', '--dry-run', '--data-root',
                 str(tmp_path / 'data'), '--work-root', str(tmp_path / 'q')])
     out = capsys.readouterr().out
     assert 'stage 6/6' in out and out.count('knn.sh') == 3
     assert 'mocov2_mbv3' in out and 'seed_r18-cifar_to_mbv3' in out
+
+
+def test_study_time_left_times_trainings_and_evaluations_apart():
+    """The study's ETA: each kind of stage at its own mean so far; a kind
+    not run yet is said to be untimed, never guessed from the other."""
+    from conftest import load_tool
+    study = load_tool('tools/benchmarks/cifar10_study.py')
+    train, evaluate = (study.Stage('t', None), study.Stage('e', None, False))
+    stages = [train, train, evaluate, evaluate, evaluate]
+    assert study.time_left(stages, {True: [], False: []}) == ''
+    assert study.time_left(stages, {True: [600, 1200], False: []}) == (
+        ', about 30:00 left + 3 evaluations not timed yet')
+    assert study.time_left(stages[1:], {True: [1800], False: [40]}) == (
+        ', about 32:00 left')
+    assert study.time_left(stages, {True: [3000], False: [20]}) == (
+        ', about 1:41:00 left')
+    assert study.time_left(stages[3:], {True: [3000], False: []}) == ''

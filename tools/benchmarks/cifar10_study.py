@@ -35,11 +35,13 @@ each method's learning-rate rule for the batch. The presets:
   "At the quickstart's budget"), so ``tools/quickstart.sh`` keeps running
   ``cifar10_seed_vs_moco.py --preset quick`` until a preset shows the gain
   in under 15 minutes.
-* ``cpu``: 500 images per class, batch 128, 6 epochs for every model, the
-  queues 1,024 and CRD's negatives 4,096 (the data is 5,000 images), 5-epoch
-  probe and fine-tune; every method on ResNet-18 x0.5, SEED and MoCo-v2 on
+* ``cpu`` (about 2 hours of the 2-core machine): 300 images per class,
+  batch 64, the teacher 4 epochs and every other model 3, the queues 1,024
+  and CRD's negatives 2,048 (the data is 3,000 images), 3-epoch probe and
+  fine-tune; every method on ResNet-18 x0.5, SEED and MoCo-v2 on
   MobileNetV3-L too; EsViT and DINO with cifar10_esvit.py's cpu settings
-  (AdamW lr 5e-4, teacher temperature 0.04).
+  (AdamW lr 5e-4, teacher temperature 0.04). The method pipelines' own
+  cpu presets train longer on more images (docs/results.md).
 * ``gpu`` (``tools/benchmarks/gpu_run.sh``): all 50,000 images with the
   views made on the GPU (the ``*_gpu-aug.py`` configs), batch 512, the
   teacher, SEED and MoCo-v2 students (ResNet-18 x0.5), kNN; epochs from
@@ -108,8 +110,10 @@ class Preset(NamedTuple):
 PRESETS = {
     'quick': Preset(300, 64, 2, 2, ('mbv3', ), ('mocov2', 'seed'), 0, 0,
                     1024),
-    'cpu': Preset(500, 128, 6, 6, ('r18w05', 'mbv3'), METHODS, 5, 5, 1024,
-                  4096, esvit_rules='cpu'),
+    # Sized to about 2 hours of the 2-core machine (per-sample costs from
+    # the method pipelines' cpu runs; DoGo's two SimCLR peers are a fifth).
+    'cpu': Preset(300, 64, 4, 3, ('r18w05', 'mbv3'), METHODS, 3, 3, 1024,
+                  2048, esvit_rules='cpu'),
     'gpu': Preset(None, 512, 10, 10, ('r18w05', ), ('mocov2', 'seed'), 0, 0,
                   None, gpu_aug=True),
     'full': Preset(None, None, None, None, ('r18w05', 'mbv3'), METHODS, None,
@@ -130,6 +134,7 @@ class Model(NamedTuple):
 class Stage(NamedTuple):
     title: str
     run: Callable[[], object]
+    training: bool = True  # False: an evaluation (timed apart: far shorter)
 
 
 class Study:
@@ -181,7 +186,8 @@ class Study:
                 if epochs != 0:
                     self.stages.append(Stage(
                         f'{kind} of {model.method}, {model.architecture}',
-                        self._evaluation(model, kind, config, epochs)))
+                        self._evaluation(model, kind, config, epochs),
+                        training=False))
 
     def _evaluation(self, model, kind, config, epochs) -> Callable:
         return lambda: self.pipe.evaluate(kind, self.tag(model), config,
@@ -303,19 +309,17 @@ class Study:
     # -- running and reporting ----------------------------------------------
     def run(self) -> None:
         """Each stage after a progress line: its number, the time elapsed
-        and, once a stage has run, the time left at the mean pace so far."""
-        start, durations = time.monotonic(), []
+        and the time left (see :func:`time_left`)."""
+        start = time.monotonic()
+        took: Dict[bool, List[float]] = {True: [], False: []}
         for i, stage in enumerate(self.stages):
             elapsed = time.monotonic() - start
-            left = len(self.stages) - i
-            eta = (f', about {minutes(left * statistics.fmean(durations))}'
-                   ' left' if durations else '')
             say(f'[stage {i + 1}/{len(self.stages)} | {minutes(elapsed)} '
-                f'elapsed{eta}] {stage.title}')
+                f'elapsed{time_left(self.stages[i:], took)}] {stage.title}')
             began = time.monotonic()
             stage.run()
             if time.monotonic() - began > 5:  # not skipped as done before
-                durations.append(time.monotonic() - began)
+                took[stage.training].append(time.monotonic() - began)
 
     def tag(self, model: Model) -> str:
         return f'{model.work.name}_{model.checkpoint.stem}'
@@ -346,8 +350,29 @@ class Study:
         return '\n'.join(lines) + '\n'
 
 
+def time_left(stages: List[Stage], took: Dict[bool, List[float]]) -> str:
+    """``', about M:SS left'`` for the stages still to run: each training
+    at the mean of the trainings run so far, each evaluation at theirs (a
+    kind not run yet is named as not timed, not guessed)."""
+    seconds, untimed = 0.0, []
+    for training, kind in ((True, 'trainings'), (False, 'evaluations')):
+        count = sum(stage.training == training for stage in stages)
+        if count and took[training]:
+            seconds += count * statistics.fmean(took[training])
+        elif count:
+            untimed.append(f'{count} {kind if count > 1 else kind[:-1]}')
+    if not seconds:
+        return ''
+    return (f', about {minutes(seconds)} left' +
+            (f' + {" and ".join(untimed)} not timed yet' if untimed else ''))
+
+
 def minutes(seconds: float) -> str:
-    return f'{int(seconds // 60)}:{int(seconds % 60):02d}'
+    """``M:SS``, or ``H:MM:SS`` from an hour."""
+    hours, rest = divmod(int(seconds), 3600)
+    text = f'{rest // 60:02d}:{rest % 60:02d}' if hours else (
+        f'{rest // 60}:{rest % 60:02d}')
+    return f'{hours}:{text}' if hours else text
 
 
 def main(argv=None) -> None:
