@@ -155,3 +155,31 @@ def test_study_time_left_times_trainings_and_evaluations_apart():
     assert study.time_left(stages, {True: [3000], False: [20]}) == (
         ', about 1:41:00 left')
     assert study.time_left(stages[3:], {True: [3000], False: []}) == ''
+
+
+def test_study_keeps_stage_times_across_reruns(tmp_path, monkeypatch):
+    """The time a stage took is written when it ends and kept when a rerun
+    skips it as done; the times table sums the stages."""
+    from conftest import load_tool
+    study = load_tool('tools/benchmarks/cifar10_study.py')
+    preset, root, pipe = study.simclrv2.start('study', '', study.PRESETS, [
+        '--preset', 'quick', '--dry-run', '--work-root', str(tmp_path),
+        '--data-root', str(tmp_path / 'data')])
+    plan = study.Study(preset, pipe)
+    pipe.dry_run, plan.skipped_under = False, 0.05
+    clock = iter([0, 0, 0, 60, 60, 60, 90])  # start, then 3 per stage
+    monkeypatch.setattr(study.time, 'monotonic', lambda: next(clock))
+    plan.stages = [study.Stage('teacher', lambda: None),
+                   study.Stage('knn', lambda: None, training=False)]
+    assert plan.times_table() == ''
+    plan.run()
+    assert plan.stage_times() == {'teacher': 60.0, 'knn': 30.0}
+    clock = iter([0, 0, 0, 0.01, 0.01, 0.01, 0.02])  # both skipped as done
+    plan.run()
+    assert plan.stage_times() == {'teacher': 60.0, 'knn': 30.0}
+    assert plan.times_table().splitlines() == [
+        '| stage | minutes |', '| --- | --- |', '| teacher | 1.0 |',
+        '| knn | 0.5 |', '| all | 1.5 |']
+    plan.stages.append(study.Stage('linear', lambda: None, training=False))
+    assert plan.times_table().splitlines()[-1] == (
+        '| the 2 of 3 stages timed | 1.5 |')

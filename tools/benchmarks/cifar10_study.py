@@ -17,6 +17,7 @@ and, for each student of the preset (ResNet-18 x0.5, MobileNetV3-L):
 Each model is evaluated with kNN (k = 20 / 200), a linear probe and a 10%
 fine-tune on the test split (tools/benchmarks/{knn,linear,semi}.sh; what a
 preset leaves out shows as ``-``). The table goes to ``<work root>/results.md``
+with the minutes each stage took (``stage_times.json``, kept across reruns)
 and the loss curves to ``<work root>/plots/``. Each stage prints a progress
 line (stage, elapsed, estimated time left); a finished stage is skipped on a
 rerun and an interrupted run resumes from its last checkpoint (a third of
@@ -49,6 +50,7 @@ each method's learning-rate rule for the batch. The presets:
 * ``full``: the configs as written (all of CIFAR-10, their schedules).
 """
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -140,6 +142,8 @@ class Stage(NamedTuple):
 class Study:
     """The preset's trainings, then their evaluations, as stages planned
     up front and run in order with a progress line each."""
+
+    skipped_under = 5.0  # seconds: a stage this quick was done before
 
     def __init__(self, preset: Preset, pipe: Pipeline) -> None:
         self.preset, self.pipe, self.root = preset, pipe, pipe.root
@@ -312,14 +316,43 @@ class Study:
         and the time left (see :func:`time_left`)."""
         start = time.monotonic()
         took: Dict[bool, List[float]] = {True: [], False: []}
+        times = self.stage_times()
         for i, stage in enumerate(self.stages):
             elapsed = time.monotonic() - start
             say(f'[stage {i + 1}/{len(self.stages)} | {minutes(elapsed)} '
                 f'elapsed{time_left(self.stages[i:], took)}] {stage.title}')
             began = time.monotonic()
             stage.run()
-            if time.monotonic() - began > 5:  # not skipped as done before
-                took[stage.training].append(time.monotonic() - began)
+            seconds = time.monotonic() - began
+            if seconds > self.skipped_under:  # it ran, not done before
+                took[stage.training].append(seconds)
+                times[stage.title] = round(seconds, 1)
+                if not self.pipe.dry_run:
+                    self.times_file.write_text(json.dumps(times, indent=1))
+
+    @property
+    def times_file(self) -> Path:
+        return self.root / 'stage_times.json'
+
+    def stage_times(self) -> Dict[str, float]:
+        """Seconds per stage that ran, kept across reruns (a stage skipped
+        as done keeps the time it took when it ran)."""
+        if self.pipe.dry_run or not self.times_file.is_file():
+            return {}
+        return json.loads(self.times_file.read_text())
+
+    def times_table(self) -> str:
+        """Minutes per stage and in all ('' when none was timed)."""
+        times = self.stage_times()
+        timed = [stage.title for stage in self.stages if stage.title in times]
+        if not timed:
+            return ''
+        lines = ['| stage | minutes |', '| --- | --- |']
+        lines += [f'| {title} | {times[title] / 60:.1f} |' for title in timed]
+        total = sum(times[title] for title in timed) / 60
+        every = ('all' if len(timed) == len(self.stages) else
+                 f'the {len(timed)} of {len(self.stages)} stages timed')
+        return '\n'.join(lines + [f'| {every} | {total:.1f} |']) + '\n'
 
     def tag(self, model: Model) -> str:
         return f'{model.work.name}_{model.checkpoint.stem}'
@@ -389,8 +422,10 @@ def main(argv=None) -> None:
     study.run()
     if pipe.dry_run:
         return
-    text = study.table()
-    (root / 'results.md').write_text(text)
+    text, times = study.table(), study.times_table()
+    (root / 'results.md').write_text(text + (
+        f'\nTime per stage ({study.times_file.name}):\n\n{times}'
+        if times else ''))
     plots = root / 'plots'
     trained = list(dict.fromkeys(m.work for m in study.models))
     subprocess.run([sys.executable, 'tools/analysis_tools/plot_curves.py',
