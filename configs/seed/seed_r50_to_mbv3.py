@@ -2,11 +2,9 @@
 _base_ = ['./seed_r50_to_r18.py', '../_base_/models/mobilenet_v3_large.py']
 
 model = dict(
-    # The official student (jacobswan1/SEED, seed/architectures/mobilenet/
-    # mobilenetv3.py) uses PyTorch's BatchNorm defaults, not mmpretrain's
-    # MobileNetV3 ones (eps 1e-3, momentum 0.01).
-    backbone=dict(_delete_=True, **_base_.mobilenet_v3_large,
-                  norm_cfg=dict(type='BN', eps=1e-5, momentum=0.1)),
+    # The official student with PyTorch's BatchNorm defaults (the base
+    # model file says why).
+    backbone=dict(_delete_=True, **_base_.mobilenet_v3_large),
     # Its head keeps MobileNetV3's classifier layer (960 -> 1280, h-swish,
     # dropout 0.2) and replaces the last Linear by SEED's MLP (builder.py,
     # --student_mlp): 3,033,728 parameters.

@@ -10,8 +10,7 @@ _base_ = [
 # The student of seed_r50_to_mbv3.py (the official MobileNetV3-Large
 # student: PyTorch BatchNorm defaults; classifier layer + SEED's MLP).
 model = dict(
-    backbone=dict(_delete_=True, **_base_.mobilenet_v3_large,
-                  norm_cfg=dict(type='BN', eps=1e-5, momentum=0.1)),
+    backbone=dict(_delete_=True, **_base_.mobilenet_v3_large),
     neck=dict(
         _delete_=True,
         type='MLPNeck',

@@ -138,6 +138,14 @@ def test_study_presets_plan_every_method(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'stage 6/6' in out and out.count('knn.sh') == 3
     assert 'mocov2_mbv3' in out and 'seed_r18-cifar_to_mbv3' in out
+    # The teacher at the configs' lr rule (0.03 x 64/256), both students at
+    # the preset's lr, each command with one lr.
+    trainings = [line for line in out.splitlines() if 'tools/train.py' in line]
+    assert [line.count('optim_wrapper.optimizer.lr=') for line in trainings
+            ] == [1, 1, 1]
+    assert 'optim_wrapper.optimizer.lr=0.0075 ' in trainings[0]
+    assert all('optim_wrapper.optimizer.lr=0.06 ' in line
+               for line in trainings[1:])
 
 
 def test_study_time_left_times_trainings_and_evaluations_apart():

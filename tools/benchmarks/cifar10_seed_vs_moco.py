@@ -147,6 +147,15 @@ def pretrain_options(config: str, preset: Preset, epochs: Optional[int],
     return options
 
 
+def merged(options: Sequence[str]) -> List[str]:
+    """``--cfg-options`` with one value per key: a later ``key=value``
+    replaces an earlier one of the same key, in the earlier one's place."""
+    by_key: Dict[str, str] = {}
+    for option in options:
+        by_key[option.split('=', 1)[0]] = option
+    return list(by_key.values())
+
+
 class Pipeline:
     """Runs the stages of one preset, skipping those already done."""
 
@@ -185,8 +194,8 @@ class Pipeline:
         if final.is_file():
             say(f'{title}: done before ({final})')
             return final
-        options = pretrain_options(config, self.preset, epochs,
-                                   str(self.data)) + list(extra)
+        options = merged(pretrain_options(config, self.preset, epochs,
+                                          str(self.data)) + list(extra))
         self.run(title, [sys.executable, 'tools/train.py', config,
                          '--work-dir', str(work), '--resume',
                          '--cfg-options', *options], work.with_suffix('.log'))
