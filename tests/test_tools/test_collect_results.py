@@ -6,7 +6,7 @@ import pytest
 
 from conftest import REPO, load_tool, run_tool
 from mmseed.utils.work_dir_logs import LogError, eval_metrics
-from test_tools.test_train import MOCO_CIFAR, small_run
+from test_tools.test_train import MOCO_CIFAR, NARROW, small_run
 
 collect = load_tool('tools/analysis_tools/collect_results.py')
 
@@ -18,12 +18,8 @@ HEADER = ('| model | architecture | pretraining | epochs | kNN top-1 (k=20) | '
 def tiny_moco(data_root, epochs):
     """``small_run`` options with an 8-channel ResNet-18 on 48 images:
     3 iterations per epoch, quick on a busy CPU."""
-    return small_run(data_root, epochs=epochs) + [
-        'model.backbone.stem_channels=8', 'model.backbone.base_channels=8',
-        'model.neck.in_channels=64', 'model.neck.hid_channels=32',
-        'model.neck.out_channels=16', 'model.feat_dim=16',
-        'train_dataloader.dataset.indices=48'
-    ]
+    return small_run(data_root, epochs=epochs) + NARROW + [
+        'train_dataloader.dataset.indices=48']
 
 
 def classifier_config(folder: Path, data_root: Path) -> Path:

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from test_train import MOCO_CIFAR, assert_same_weights, load_state, small_run
+from test_train import (MOCO_CIFAR, NARROW, assert_same_weights, load_state,
+                        small_run)
 
 EPOCHS = 3
 # Kill points come from this seed; set MMSEED_CRASH_SEED to try others.
@@ -90,13 +91,9 @@ if _AT:
 def tiny_run(data_root):
     """test_train's small run, at 3 iterations per epoch on a narrow
     ResNet-18 (8-64 channels) so that a start-kill-resume cycle is quick."""
-    return small_run(data_root, epochs=EPOCHS, batch=8) + [
+    return small_run(data_root, epochs=EPOCHS, batch=8) + NARROW + [
         'train_dataloader.dataset.indices=24',
-        'default_hooks.checkpoint.max_keep_ckpts=2',
-        'model.backbone.stem_channels=8', 'model.backbone.base_channels=8',
-        'model.neck.in_channels=64', 'model.neck.hid_channels=32',
-        'model.neck.out_channels=16', 'model.feat_dim=16'
-    ]
+        'default_hooks.checkpoint.max_keep_ckpts=2']
 
 
 class Trainer:

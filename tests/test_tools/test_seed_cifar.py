@@ -5,24 +5,31 @@ import torch
 from mmengine.runner.checkpoint import load_checkpoint
 
 from conftest import run_tool
-from test_train import MOCO_CIFAR, assert_same_weights, load_state, small_run
+from test_train import (MOCO_CIFAR, NARROW, assert_same_weights, load_state,
+                        small_run)
 
 SEED_CIFAR = 'configs/seed/seed_r18-cifar_to_r18w05-cifar_cifar10.py'
 
 
 @pytest.fixture(scope='module')
 def cifar_teacher(cifar_slice, tmp_path_factory):
-    """A CIFAR-10 MoCo-v2 teacher trained for one epoch by tools/train.py."""
+    """A narrow CIFAR-10 MoCo-v2 teacher (test_train.NARROW) trained for
+    one epoch by tools/train.py."""
     work = tmp_path_factory.mktemp('teacher')
     result = run_tool('tools/train.py', MOCO_CIFAR, '--work-dir', work,
-                      *small_run(cifar_slice, epochs=1))
+                      *small_run(cifar_slice, epochs=1), *NARROW)
     assert result.returncode == 0, result.stderr[-3000:]
     return work / 'epoch_1.pth'
 
 
 def seed_run(data_root, teacher, epochs):
-    options = small_run(data_root, epochs=epochs)
-    return options + [f'model.teacher.checkpoint={teacher}']
+    """The half-width student distilling the narrow teacher (16-d
+    embeddings)."""
+    narrow_teacher = [option.replace('model.', 'model.teacher.', 1)
+                      for option in NARROW if 'feat_dim' not in option]
+    return small_run(data_root, epochs=epochs) + narrow_teacher + [
+        'model.feat_dim=16', 'model.neck.out_channels=16',
+        f'model.teacher.checkpoint={teacher}']
 
 
 def test_seed_trains_resumes_and_exports(cifar_slice, cifar_teacher, tmp_path):
