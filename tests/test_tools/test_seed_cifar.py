@@ -153,6 +153,16 @@ def test_study_presets_plan_every_method(tmp_path, capsys):
     assert 'optim_wrapper.optimizer.lr=0.0075 ' in trainings[0]
     assert all('optim_wrapper.optimizer.lr=0.06 ' in line
                for line in trainings[1:])
+    # Some rows of a preset: the teacher, the rows asked for, their
+    # evaluations (3 networks x kNN, linear, 10% fine-tune).
+    study.main(['--preset', 'cpu', '--students', 'mbv3', '--methods',
+                'mocov2', 'seed', '--dry-run', '--data-root',
+                str(tmp_path / 'data'), '--work-root', str(tmp_path / 'm')])
+    out = capsys.readouterr().out
+    trainings = [line for line in out.splitlines() if 'tools/train.py' in line]
+    assert 'stage 12/12' in out and len(trainings) == 3
+    assert 'mocov2_mbv3' in trainings[1] and 'to_mbv3' in trainings[2]
+    assert 'r18w05' not in out and 'esvit' not in out
 
 
 def test_study_time_left_times_trainings_and_evaluations_apart():
