@@ -21,7 +21,9 @@ with the minutes each stage took (``stage_times.json``, kept across reruns)
 and the loss curves to ``<work root>/plots/``. Each stage prints a progress
 line (stage, elapsed, estimated time left); a finished stage is skipped on a
 rerun and an interrupted run resumes from its last checkpoint (a third of
-its epochs at most are lost). ``--dry-run`` prints the commands.
+its epochs at most are lost). ``--dry-run`` prints the commands;
+``--students`` and ``--methods`` keep only some rows of the preset (the
+teacher always trains).
 
 The stages reuse the method pipelines' own pieces (``cifar10_seed_vs_moco``,
 ``cifar10_dogo_vs_simclr``, ``cifar10_simclrv2``, ``cifar10_esvit``), with
