@@ -14,8 +14,9 @@ Presets (every stage is an ordinary ``tools/train.py`` or
 ``tools/benchmarks/{knn,linear}.sh`` command, printed before it runs and
 recorded in its work dir's ``run_info.json``):
 
-* ``quick``: the quickstart, minutes on a CPU: 300 images per class, the
-  teacher and a SEED half-width ResNet-18 for 2 epochs each, kNN only.
+* ``quick``: minutes on a CPU: 300 images per class, the teacher and a
+  SEED half-width ResNet-18 for 2 epochs each, kNN only (the quickstart is
+  ``cifar10_study.py --preset quick``).
 * ``cpu``: the reduced CPU-scale table of docs/results.md: 500 images per
   class, 6 epochs, students ResNet-18 x0.5 and MobileNetV3-L, MoCo-v2
   baselines, kNN and a 5-epoch linear probe.
