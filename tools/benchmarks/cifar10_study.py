@@ -112,9 +112,9 @@ class Preset(NamedTuple):
 
 PRESETS = {
     # The quickstart: SEED's MobileNetV3-L student against its MoCo-v2 twin.
-    # Both students take lr 0.06 (8x the configs' rule at batch 64): at the
-    # rule's 0.0075, 92 steps leave them at one kNN (22.2 vs 21.9); at 0.03
-    # and 0.06 SEED leads by 2.6 and 3.7 (docs/results.md).
+    # Both students take lr 0.06 (8x the configs' rule at batch 64): SEED
+    # leads by 1.7 kNN points at the rule's 0.0075, 2.1 at 0.03 and 4.5 at
+    # 0.06 (docs/results.md, "The quickstart").
     'quick': Preset(300, 64, 2, 2, ('mbv3', ), ('mocov2', 'seed'), 0, 0,
                     1024, student_lr=0.06),
     # Sized from the method pipelines' per-sample costs; measured 2 h 4 min
