@@ -53,6 +53,25 @@ def test_mobilenet_v3_large_student_is_the_official_one(path):
     assert model.feat_dim == 128
 
 
+MBV3_ANY = sorted(
+    str(p.relative_to(REPO)) for p in (REPO / 'configs').rglob('*.py')
+    if '_base_' not in p.parts
+    and ('mbv3' in p.name or 'mobilenet-v3' in p.name))
+
+
+def test_every_mobilenet_v3_config_has_the_official_batchnorm():
+    """CIFAR and ImageNet, training and evaluation: SEED's student uses
+    nn.BatchNorm2d's defaults (momentum 0.1, eps 1e-5), not mmpretrain's
+    MobileNetV3 ones (0.01, 1e-3), which collapse a short run's eval-mode
+    features (docs/results.md, "MobileNetV3-L's BatchNorm")."""
+    assert len(MBV3_ANY) >= 10
+    for path in MBV3_ANY:
+        backbone = Config.fromfile(REPO / path).model.backbone
+        assert backbone.type == 'MobileNetV3', path
+        assert backbone.norm_cfg == dict(type='BN', eps=1e-5,
+                                         momentum=0.1), path
+
+
 @pytest.mark.parametrize('path', EFFB0)
 def test_efficientnet_b0_student_is_the_official_one(path):
     """EfficientNet-PyTorch 0.7.0 b0 (seed/architectures/efficientnet):
