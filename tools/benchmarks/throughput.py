@@ -81,6 +81,7 @@ from mmseed.errors import ConfigError
 from mmseed.utils import register_all_modules
 from mmseed.utils.cli import run_with_clear_errors
 from mmseed.utils.config_check import check_model_config
+from mmseed.utils.cpu_memory import KEEP_FREED_MEMORY_ENV, keep_freed_memory
 
 from bench_utils import machine_info, markdown_table, type_name, write_json
 from reference_steps import available_methods, load_method
@@ -805,6 +806,11 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
     """
     _check_args(args, cfg)
     device = torch.device(args.device)
+    # As tools/train.py does on CPU; both paths share the process, so both
+    # get it (MMSEED_KEEP_FREED_MEMORY=0 times malloc's defaults).
+    malloc = ('keeps freed memory (mmseed.utils.cpu_memory, as '
+              'tools/train.py on CPU)' if args.device == 'cpu'
+              and keep_freed_memory() else 'system defaults')
     if args.threads:
         torch.set_num_threads(args.threads)
     memory = PeakMemory(device)
@@ -880,6 +886,7 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
             tf32_cudnn=torch.backends.cudnn.allow_tf32,
             workers=args.workers, seed=args.seed,
             memory=memory.kind,
+            malloc=malloc,
             notes=notes),
         results=results,
         ratio_mmseed_over_plain=ratios,
@@ -952,6 +959,8 @@ def main(argv=None) -> None:
             print(f'{path}: {load_method(first).TITLE} step time / '
                   f'{load_method(other).TITLE} step time = {ratio:.3g}')
     print(f'peak memory: {report["settings"]["memory"]}')
+    print(f'malloc: {report["settings"]["malloc"]} '
+          f'({KEEP_FREED_MEMORY_ENV}=0 for the defaults)')
     print(f'report written to {write_json(report, out)}')
 
 
