@@ -5,6 +5,7 @@ import json
 import math
 import re
 import sys
+import types
 
 import pytest
 import torch
@@ -224,6 +225,8 @@ def test_throughput_mobilenet_channels_last_repeats(tmp_path):
      'a batch size that divides 4096'),
     (['--iters', '0'], '--iters and --repeats must be at least 1'),
     (['--repeats', '0'], '--iters and --repeats must be at least 1'),
+    (['--interleave', '--split-iters', '1'],
+     '--interleave times whole steps only'),
 ])
 def test_throughput_bad_arguments_are_one_line_errors(tmp_path, extra,
                                                       message):
@@ -277,6 +280,62 @@ def test_a_reference_step_dropped_into_the_folder_is_timed(
     assert report['settings']['methods'] == ['seedcopy']
     assert 'seedcopy: the teacher has random weights (no checkpoint)' in \
         report['settings']['notes']
+
+
+def test_throughput_interleaved(tmp_path):
+    """--interleave: a plain step after each mmseed step, on a copy of the
+    model from the same weights: the same step-0 loss, whole steps only."""
+    report, stdout = run_throughput(
+        SEED_R18W05, tmp_path / 'r.json', '--method', 'seed', '--warmup',
+        '1', '--iters', '2', '--repeats', '2', '--interleave')
+    assert report['settings']['interleave'] is True
+    assert report['settings']['split_iters'] == 0
+    results = {r['path']: r for r in report['results']}
+    assert results['plain']['driver'] == 'plain PyTorch loop, interleaved'
+    for r in results.values():
+        assert r['split_ms'] is None and r['images_per_s'] > 0
+        assert len(r['rounds_images_per_s']) == 2
+    assert math.isclose(results['mmseed']['loss_step0'],
+                        results['plain']['loss_step0'], rel_tol=1e-5)
+    assert report['ratio_mmseed_over_plain_rounds']['seed'] == [
+        f / p for f, p in zip(results['mmseed']['rounds_images_per_s'],
+                              results['plain']['rounds_images_per_s'])]
+
+
+def test_interleaved_steps_are_timed_apart(bench):
+    """Each path's time is its own steps': the plain steps run inside the
+    mmseed iterations, and their time is taken out of mmseed's."""
+    throughput, _ = bench
+    now = [0.0]
+
+    class Clock:
+        active = False
+
+        def now(self):
+            return now[0]
+
+    def make_partner(model, snapshot):
+        assert set(snapshot) == {'w'}
+
+        def plain():
+            now[0] += 0.25  # a plain step
+            return torch.tensor(1.5)
+        return plain
+
+    timer = throughput.RunnerTimer(Clock(), warmup=1, iters=2,
+                                   install=lambda *args: None,
+                                   partner=make_partner)
+    runner = types.SimpleNamespace(
+        model=types.SimpleNamespace(state_dict=lambda: {'w': torch.ones(2)}),
+        optim_wrapper=None)
+    timer.before_train(runner)
+    for batch_idx in range(3):  # warm-up, then 2 timed steps
+        now[0] += 1.0  # an mmseed step
+        timer.after_train_iter(runner, batch_idx,
+                               outputs={'loss': torch.tensor(2.5)})
+    assert timer.elapsed == pytest.approx(2.0)
+    assert timer.partner_elapsed == pytest.approx(0.5)
+    assert float(timer.loss0) == 2.5 and float(timer.partner_loss0) == 1.5
 
 
 def test_split_arithmetic(bench):

@@ -163,6 +163,12 @@ def test_study_presets_plan_every_method(tmp_path, capsys):
     assert 'stage 12/12' in out and len(trainings) == 3
     assert 'mocov2_mbv3' in trainings[1] and 'to_mbv3' in trainings[2]
     assert 'r18w05' not in out and 'esvit' not in out
+    # --help lists the study's own options with the shared ones.
+    with pytest.raises(SystemExit):
+        study.main(['--help'])
+    out = capsys.readouterr().out
+    assert all(f'--{name}' in out
+               for name in ('students', 'methods', 'epochs', 'preset'))
 
 
 def test_study_time_left_times_trainings_and_evaluations_apart():
@@ -187,7 +193,7 @@ def test_study_keeps_stage_times_across_reruns(tmp_path, monkeypatch):
     skips it as done; the times table sums the stages."""
     from conftest import load_tool
     study = load_tool('tools/benchmarks/cifar10_study.py')
-    preset, root, pipe = study.simclrv2.start('study', '', study.PRESETS, [
+    preset, root, pipe, _ = study.simclrv2.start('study', '', study.PRESETS, [
         '--preset', 'quick', '--dry-run', '--work-root', str(tmp_path),
         '--data-root', str(tmp_path / 'data')])
     plan = study.Study(preset, pipe)

@@ -76,7 +76,7 @@ PRESETS = {
 
 
 def main(argv=None) -> None:
-    preset, root, pipe = start('crd', __doc__, PRESETS, argv)
+    preset, root, pipe, _ = start('crd', __doc__, PRESETS, argv)
     big = width_name(preset.channels, 64)
     small = width_name(preset.student_channels, 32)
     rows = []

@@ -106,7 +106,7 @@ def loss_trend(work: Path) -> str:
 
 
 def main(argv=None) -> None:
-    preset, root, pipe = start('esvit', __doc__, PRESETS, argv)
+    preset, root, pipe, _ = start('esvit', __doc__, PRESETS, argv)
     rows, trends = [], []
     for name, (tag, config) in RUNS.items():
         work = root / tag

@@ -326,7 +326,7 @@ def main(argv=None) -> None:
                     '--labels', *models, '--out-dir', str(plots)],
                    cwd=REPO, check=True, capture_output=True)
     say(f'results ({pipe.root / "results.md"}):\n\n{table}')
-    say(f'loss curves: {plots}/')
+    say(f'loss curves: {plots / "loss.png"}')
 
 
 if __name__ == '__main__':

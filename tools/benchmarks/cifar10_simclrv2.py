@@ -28,7 +28,7 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools' / 'benchmarks'))
@@ -159,13 +159,16 @@ def draw_subsets(pipe: Pipeline) -> None:
             '--seed', '0'], out.with_suffix('.log'))
 
 
-def start(name: str, doc: str, presets: dict,
-          argv=None) -> Tuple[NamedTuple, Path, Pipeline]:
+def start(name: str, doc: str, presets: dict, argv=None,
+          parents: Sequence[argparse.ArgumentParser] = ()
+          ) -> Tuple[NamedTuple, Path, Pipeline, argparse.Namespace]:
     """The arguments the CIFAR-10 pipeline scripts share (``--preset``,
-    ``--work-root``, ``--data-root``, ``--src``, ``--dry-run``): the chosen
-    preset, the work root (default ``work_dirs/cifar10_<name>_<preset>``)
-    and the :class:`Pipeline` on the prepared data."""
-    parser = argparse.ArgumentParser(description=doc.split('\n')[0])
+    ``--work-root``, ``--data-root``, ``--src``, ``--dry-run``), plus a
+    script's own from ``parents`` (``add_help=False`` parsers): the chosen
+    preset, the work root (default ``work_dirs/cifar10_<name>_<preset>``),
+    the :class:`Pipeline` on the prepared data and all parsed arguments."""
+    parser = argparse.ArgumentParser(description=doc.split('\n')[0],
+                                     parents=list(parents))
     parser.add_argument('--preset', choices=sorted(presets), default='cpu')
     parser.add_argument('--work-root', type=Path)
     parser.add_argument('--data-root', type=Path,
@@ -179,11 +182,11 @@ def start(name: str, doc: str, presets: dict,
             or REPO / 'work_dirs' / f'cifar10_{name}_{args.preset}')
     data = args.data_root or prepare_data(preset.per_class, args.src)
     return preset, root, Pipeline(preset, root.resolve(),
-                                  Path(data).resolve(), args.dry_run)
+                                  Path(data).resolve(), args.dry_run), args
 
 
 def main(argv=None) -> None:
-    preset, root, pipe = start('simclrv2', __doc__, PRESETS, argv)
+    preset, root, pipe, _ = start('simclrv2', __doc__, PRESETS, argv)
     draw_subsets(pipe)
     rows = []
 

@@ -416,22 +416,25 @@ def minutes(seconds: float) -> str:
 
 
 def main(argv=None) -> None:
-    # --epochs N: every model's epochs (gpu_run.sh sizes the gpu preset);
-    # --students / --methods: only these rows of the preset (the teacher is
-    # always trained), e.g. to rerun them after a config changed.
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('--epochs', type=int)
-    parser.add_argument('--students', nargs='+', choices=sorted(STUDENTS))
-    parser.add_argument('--methods', nargs='+', choices=METHODS)
-    known, argv = parser.parse_known_args(argv)
-    preset, root, pipe = simclrv2.start('study', __doc__, PRESETS, argv)
-    if known.epochs:
-        preset = preset._replace(teacher_epochs=known.epochs,
-                                 epochs=known.epochs)
-    if known.students:
-        preset = preset._replace(students=tuple(known.students))
-    if known.methods:
-        preset = preset._replace(methods=tuple(known.methods))
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument('--epochs', type=int,
+                         help="every model's epochs, the teacher's too "
+                         '(gpu_run.sh sizes the gpu preset with it)')
+    options.add_argument('--students', nargs='+', choices=sorted(STUDENTS),
+                         help="only these students' rows of the preset (the "
+                         'teacher is always trained), e.g. to rerun them '
+                         'after a config changed')
+    options.add_argument('--methods', nargs='+', choices=METHODS,
+                         help="only these methods' rows of the preset")
+    preset, root, pipe, args = simclrv2.start('study', __doc__, PRESETS,
+                                              argv, parents=[options])
+    if args.epochs:
+        preset = preset._replace(teacher_epochs=args.epochs,
+                                 epochs=args.epochs)
+    if args.students:
+        preset = preset._replace(students=tuple(args.students))
+    if args.methods:
+        preset = preset._replace(methods=tuple(args.methods))
     pipe.preset = preset
     study = Study(preset, pipe)
     study.run()

@@ -42,6 +42,13 @@ machine's neighbours) does not favour either. Images/s are the medians over
 the rounds, and mmseed/plain is the median of the rounds' paired ratios; the
 report keeps every round's numbers.
 
+With ``--interleave`` the plain step runs inside the mmseed run, one plain
+step after each mmseed step (on its own copy of the model, from the same
+weights), and each path's images/s come from its own steps of the same
+minutes: a paired design, for machines whose speed drifts within a round
+(its rounds then need ``--split-iters 0``; the split comes from a run
+without it).
+
 Prints a Markdown table (one row per path and method) and writes a JSON
 report with the machine (CPU, cores, GPU, versions), settings, and results.
 """
@@ -121,6 +128,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='rounds of both paths, in alternating order '
                         '(mmseed first, then plain first, ...); images/s '
                         'and the ratio are medians over the rounds')
+    parser.add_argument('--interleave', action='store_true',
+                        help='run a plain step after each mmseed step in '
+                        'the same run (paired steps; needs --split-iters 0)')
     parser.add_argument('--split-iters', type=int,
                         help='steps timed section by section afterwards '
                         '(default: --iters; 0 skips the split)')
@@ -353,19 +363,28 @@ class RunnerTimer(Hook):
         iters (int): Iterations timed as a whole.
         install (Callable): Wraps the model's (and the optim wrapper's)
             methods in ``clock`` sections; called with both.
+        partner (Callable, optional): With ``--interleave``: called with the
+            model and its initial weights before training, returns the
+            plain step to run (and time apart) after each warm-up and timed
+            mmseed step.
     """
 
     priority = 'LOWEST'
 
     def __init__(self, clock: SectionClock, warmup: int, iters: int,
-                 install: Callable[[nn.Module, OptimWrapper], None]) -> None:
+                 install: Callable[[nn.Module, OptimWrapper], None],
+                 partner: Optional[Callable] = None) -> None:
         self.clock = clock
         self.warmup = warmup
         self.iters = iters
         self.install = install
+        self.make_partner = partner
+        self.partner: Optional[Callable[[], Tensor]] = None
         self.snapshot: Optional[Dict[str, Tensor]] = None
         self.loss0: Optional[Tensor] = None
+        self.partner_loss0: Optional[Tensor] = None
         self.elapsed: Optional[float] = None
+        self.partner_elapsed = 0.0
         self._start = self._last = 0.0
 
     def before_train(self, runner) -> None:
@@ -373,6 +392,8 @@ class RunnerTimer(Hook):
             key: value.detach().to('cpu', copy=True)
             for key, value in runner.model.state_dict().items()
         }
+        if self.make_partner is not None:
+            self.partner = self.make_partner(runner.model, self.snapshot)
         if self.warmup == 0:
             self._start = self.clock.now()
 
@@ -386,10 +407,18 @@ class RunnerTimer(Hook):
         done = batch_idx + 1
         if batch_idx == 0:
             self.loss0 = outputs['loss'].detach().clone()
+        if self.partner is not None and done <= self.warmup + self.iters:
+            end = self.clock.now()
+            loss = self.partner()
+            if batch_idx == 0:
+                self.partner_loss0 = loss
+            if done > self.warmup:
+                self.partner_elapsed += self.clock.now() - end
         if done == self.warmup:
             self._start = self.clock.now()
         elif done == self.warmup + self.iters:
-            self.elapsed = self.clock.now() - self._start
+            self.elapsed = (self.clock.now() - self._start -
+                            self.partner_elapsed)
             self.install(runner.model, runner.optim_wrapper)
             self.clock.active = True
             self._last = self.clock.now()
@@ -605,19 +634,30 @@ def _release(device: torch.device) -> None:
 
 def run_mmseed(cfg: Config, name: str, model_cfg: ConfigDict,
                dataset: SyntheticViews, args: argparse.Namespace,
-               memory: PeakMemory) -> Tuple[dict, nn.Module, dict]:
-    """Train ``model_cfg`` with mmengine's Runner on ``dataset``.
+               memory: PeakMemory
+               ) -> Tuple[dict, nn.Module, dict, Optional[dict]]:
+    """Train ``model_cfg`` with mmengine's Runner on ``dataset`` (with
+    ``--interleave``, and the plain step on a copy of the model between its
+    steps).
 
     Returns:
-        Tuple[dict, nn.Module, dict]: The result, the trained model, and its
-        weights as they were before the first step.
+        Tuple[dict, nn.Module, dict, dict | None]: The result, the trained
+        model, its weights as they were before the first step, and the
+        interleaved plain steps' result (None without ``--interleave``).
     """
     method = load_method(name)
     device = torch.device(args.device)
     clock = SectionClock(device)
+
+    def partner(model: nn.Module, snapshot: dict) -> Callable[[], Tensor]:
+        twin = copy.deepcopy(model)  # still at the snapshot's weights
+        return plain_step(name, twin, model_cfg, cfg, dataset, args,
+                          SectionClock(device))
+
     timer = RunnerTimer(
         clock, args.warmup, args.iters,
-        functools.partial(install_sections, clock=clock, method=method))
+        functools.partial(install_sections, clock=clock, method=method),
+        partner if args.interleave else None)
     loader = ConfigDict(cfg.train_dataloader.to_dict())
     loader.update(
         dataset=dataset, batch_size=args.batch_size, num_workers=args.workers,
@@ -676,21 +716,25 @@ def run_mmseed(cfg: Config, name: str, model_cfg: ConfigDict,
                      args.iters, timer.elapsed,
                      _split(clock.totals, args.split_iters, framework=True),
                      peak, timer.loss0)
-    return result, model, timer.snapshot
+    plain = None
+    if args.interleave:
+        timer.partner = None
+        plain = _result(name, method.TARGET, 'plain',
+                        'plain PyTorch loop, interleaved', args.batch_size,
+                        args.iters, timer.partner_elapsed, None, peak,
+                        timer.partner_loss0)
+        _release(device)
+    return result, model, timer.snapshot, plain
 
 
-def run_plain(name: str, model: nn.Module, snapshot: dict,
-              model_cfg: ConfigDict, cfg: Config, dataset: SyntheticViews,
-              args: argparse.Namespace, memory: PeakMemory) -> dict:
-    """Train the modules of ``model``, reset to ``snapshot``, with the
-    method's plain step on ``dataset``."""
+def plain_step(name: str, model: nn.Module, model_cfg: ConfigDict,
+               cfg: Config, dataset: SyntheticViews,
+               args: argparse.Namespace, clock: SectionClock
+               ) -> Callable[[], Tensor]:
+    """The method's plain step on the modules of ``model`` (as they are),
+    bound to its own loader over ``dataset``: each call trains one batch."""
     method = load_method(name)
     device = torch.device(args.device)
-    model.load_state_dict(snapshot)
-    del snapshot
-    _release(device)
-    memory.reset()
-    clock = SectionClock(device)
     pre_cfg = model_cfg.get('data_preprocessor') or {}
     known = (SelfSupDataPreprocessor, ClsDataPreprocessor)
     if not isinstance(model.data_preprocessor, known) or getattr(
@@ -713,23 +757,39 @@ def run_plain(name: str, model: nn.Module, snapshot: dict,
                    num_workers=args.workers, collate_fn=stack_views,
                    pin_memory=cfg.train_dataloader.get('pin_memory', False),
                    drop_last=True))
+    return functools.partial(step, batches)
+
+
+def run_plain(name: str, model: nn.Module, snapshot: dict,
+              model_cfg: ConfigDict, cfg: Config, dataset: SyntheticViews,
+              args: argparse.Namespace, memory: PeakMemory) -> dict:
+    """Train the modules of ``model``, reset to ``snapshot``, with the
+    method's plain step on ``dataset``."""
+    method = load_method(name)
+    device = torch.device(args.device)
+    model.load_state_dict(snapshot)
+    del snapshot
+    _release(device)
+    memory.reset()
+    clock = SectionClock(device)
+    step = plain_step(name, model, model_cfg, cfg, dataset, args, clock)
 
     loss0 = None
     for _ in range(args.warmup):
-        loss = step(batches)
+        loss = step()
         loss0 = loss if loss0 is None else loss0
     start = clock.now()
     for _ in range(args.iters):
-        loss = step(batches)
+        loss = step()
         loss0 = loss if loss0 is None else loss0
     elapsed = clock.now() - start
     clock.active = True
     for _ in range(args.split_iters):
         begin = clock.now()
-        step(batches)
+        step()
         clock.add('iteration', clock.now() - begin)
     peak = memory.read_mib()
-    del step, batches
+    del step
     _release(device)
     return _result(name, method.TARGET, 'plain', 'plain PyTorch loop',
                    args.batch_size, args.iters, elapsed,
@@ -746,7 +806,11 @@ def default_methods(cfg: Config) -> List[str]:
 
 def _check_args(args: argparse.Namespace, cfg: Config) -> None:
     if args.split_iters is None:
-        args.split_iters = args.iters
+        args.split_iters = 0 if args.interleave else args.iters
+    if args.interleave and args.split_iters:
+        raise ConfigError('--interleave times whole steps only: use '
+                          '--split-iters 0 (and a run without --interleave '
+                          'for the split)')
     if (args.iters < 1 or args.repeats < 1 or args.warmup < 0
             or args.split_iters < 0):
         raise ConfigError('--iters and --repeats must be at least 1, '
@@ -840,16 +904,18 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
         for round_ in range(args.repeats):
             # Alternate which path goes first, so a drift in the machine's
             # speed does not favour one of them.
-            plain_first = round_ % 2 == 1
+            plain_first = round_ % 2 == 1 and not args.interleave
             if plain_first:
                 plain_runs.append(run_plain(name, model, snapshot, model_cfg,
                                             cfg, dataset, args, memory))
             del model
             _release(device)
-            framework, model, snapshot = run_mmseed(cfg, name, model_cfg,
-                                                    dataset, args, memory)
+            framework, model, snapshot, paired = run_mmseed(
+                cfg, name, model_cfg, dataset, args, memory)
             framework_runs.append(framework)
-            if not plain_first:
+            if paired is not None:
+                plain_runs.append(paired)
+            elif not plain_first:
                 plain_runs.append(run_plain(name, model, snapshot, model_cfg,
                                             cfg, dataset, args, memory))
         del model, snapshot, dataset
@@ -865,6 +931,9 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
         'path\'s DataLoader (mmseed: the config\'s collate); augmentation is '
         'not included (see data_throughput.py)',
         'images/s counts images, not views',
+        *(['interleaved: one plain step (on a copy of the model) after each '
+           'mmseed step in the same run; both paths share the peak memory']
+          if args.interleave else []),
         'bf16: mmseed uses AmpOptimWrapper (mmengine always adds a dynamic '
         'GradScaler); the plain loop uses autocast alone',
         'channels-last: mmseed converts the built model (no config switch); '
@@ -878,7 +947,8 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
             config=args.config, methods=args.method, device=args.device,
             batch_size=args.batch_size, image_size=list(args.size),
             warmup=args.warmup, iters=args.iters, repeats=args.repeats,
-            split_iters=args.split_iters, amp=args.amp,
+            split_iters=args.split_iters, interleave=args.interleave,
+            amp=args.amp,
             channels_last=args.channels_last,
             cudnn_benchmark=torch.backends.cudnn.benchmark,
             # fp32 runs use TF32 where torch's defaults allow it.
