@@ -97,7 +97,8 @@ def main(argv=None) -> None:
     cfg = merge_args(load_config(args), args)
     check_config(cfg, for_training=True)
     start_cpu_process_group(cfg)
-    # On CPU, re-faulting large freed blocks costs ~10% of a step.
+    # On CPU, re-faulting large freed blocks costs 5-25% of a CIFAR-10
+    # step (docs/benchmarks.md, "Speed targets").
     kept = not torch.cuda.is_available() and keep_freed_memory()
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
               mmseed.registry.RUNNERS.build(cfg))

@@ -5,10 +5,11 @@ blocks above its mmap threshold (dynamic, at most 32 MiB by default) with a
 fresh ``mmap`` and gives them back with ``munmap`` when freed, so a CPU step
 whose activations are that large (a ResNet-18 stage at 32 px and batch 128:
 128 x 64 x 32 x 32 floats, 33.5 MiB) page-faults and zeroes them again every
-time: about 10^5 minor faults per step, 10% of a CIFAR-10 distillation step
-(measured in ``docs/benchmarks.md``). Raising the mmap and trim thresholds
-lets freed blocks stay in the heap and be reused; the process then keeps its
-peak memory instead of returning it between steps.
+time: about 10^5 minor faults per step of a CIFAR-10 distillation, whose
+images/s rose by 5-25% without them (``docs/benchmarks.md``, "Speed
+targets"). Raising the mmap and trim thresholds lets freed blocks stay in
+the heap and be reused; the process then keeps its peak memory instead of
+returning it between steps.
 """
 import ctypes
 import os

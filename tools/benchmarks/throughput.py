@@ -364,7 +364,7 @@ class RunnerTimer(Hook):
         install (Callable): Wraps the model's (and the optim wrapper's)
             methods in ``clock`` sections; called with both.
         partner (Callable, optional): With ``--interleave``: called with the
-            model and its initial weights before training, returns the
+            model before training (at its initial weights), returns the
             plain step to run (and time apart) after each warm-up and timed
             mmseed step.
     """
@@ -393,7 +393,7 @@ class RunnerTimer(Hook):
             for key, value in runner.model.state_dict().items()
         }
         if self.make_partner is not None:
-            self.partner = self.make_partner(runner.model, self.snapshot)
+            self.partner = self.make_partner(runner.model)
         if self.warmup == 0:
             self._start = self.clock.now()
 
@@ -649,8 +649,8 @@ def run_mmseed(cfg: Config, name: str, model_cfg: ConfigDict,
     device = torch.device(args.device)
     clock = SectionClock(device)
 
-    def partner(model: nn.Module, snapshot: dict) -> Callable[[], Tensor]:
-        twin = copy.deepcopy(model)  # still at the snapshot's weights
+    def partner(model: nn.Module) -> Callable[[], Tensor]:
+        twin = copy.deepcopy(model)  # at the snapshot's weights
         return plain_step(name, twin, model_cfg, cfg, dataset, args,
                           SectionClock(device))
 
@@ -871,7 +871,7 @@ def benchmark(cfg: Config, args: argparse.Namespace) -> dict:
     _check_args(args, cfg)
     device = torch.device(args.device)
     # As tools/train.py does on CPU; both paths share the process, so both
-    # get it (MMSEED_KEEP_FREED_MEMORY=0 times malloc's defaults).
+    # get it (KEEP_FREED_MEMORY_ENV set to 0 times malloc's defaults).
     malloc = ('keeps freed memory (mmseed.utils.cpu_memory, as '
               'tools/train.py on CPU)' if args.device == 'cpu'
               and keep_freed_memory() else 'system defaults')
@@ -1029,8 +1029,9 @@ def main(argv=None) -> None:
             print(f'{path}: {load_method(first).TITLE} step time / '
                   f'{load_method(other).TITLE} step time = {ratio:.3g}')
     print(f'peak memory: {report["settings"]["memory"]}')
-    print(f'malloc: {report["settings"]["malloc"]} '
-          f'({KEEP_FREED_MEMORY_ENV}=0 for the defaults)')
+    malloc = report['settings']['malloc']
+    print(f'malloc: {malloc}' + (f' ({KEEP_FREED_MEMORY_ENV}=0 for its '
+                                 'defaults)' if 'keeps' in malloc else ''))
     print(f'report written to {write_json(report, out)}')
 
 
