@@ -15,7 +15,9 @@ import ctypes
 import os
 import platform
 
-__all__ = ['KEEP_FREED_MEMORY_ENV', 'keep_freed_memory']
+__all__ = [
+    'KEEP_FREED_MEMORY_ENV', 'is_allocator_setting', 'keep_freed_memory'
+]
 
 #: Set to ``0`` to leave malloc's settings alone.
 KEEP_FREED_MEMORY_ENV = 'MMSEED_KEEP_FREED_MEMORY'
@@ -26,13 +28,12 @@ _M_MMAP_THRESHOLD = -3
 _INT_MAX = 2**31 - 1  # mallopt takes an int
 
 
-def _own_allocator_settings() -> bool:
-    """Whether the user already chose malloc's settings or another
-    allocator (``MALLOC_*_`` variables, ``GLIBC_TUNABLES``, ``LD_PRELOAD``
-    of e.g. jemalloc or tcmalloc)."""
-    return any(key.startswith('MALLOC_') or key in ('GLIBC_TUNABLES',
-                                                     'LD_PRELOAD')
-               for key in os.environ)
+def is_allocator_setting(key: str) -> bool:
+    """Whether an environment variable chooses malloc's settings or another
+    allocator: ``MALLOC_*_``, ``GLIBC_TUNABLES``, ``LD_PRELOAD`` (e.g. of
+    jemalloc or tcmalloc)."""
+    return key.startswith('MALLOC_') or key in ('GLIBC_TUNABLES',
+                                                'LD_PRELOAD')
 
 
 def keep_freed_memory() -> bool:
@@ -49,7 +50,7 @@ def keep_freed_memory() -> bool:
         bool: Whether the settings were applied.
     """
     if os.environ.get(KEEP_FREED_MEMORY_ENV, '1') == '0' \
-            or _own_allocator_settings() \
+            or any(map(is_allocator_setting, os.environ)) \
             or platform.libc_ver()[0] != 'glibc':
         return False
     mallopt = ctypes.CDLL(None).mallopt

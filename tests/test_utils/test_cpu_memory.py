@@ -31,9 +31,8 @@ print(applied, faults // 5)  # per step
 
 def probe(**env):
     clean = {k: v for k, v in os.environ.items()
-             if not k.startswith('MALLOC_')
-             and k not in ('GLIBC_TUNABLES', 'LD_PRELOAD',
-                           cpu_memory.KEEP_FREED_MEMORY_ENV)}
+             if not cpu_memory.is_allocator_setting(k)
+             and k != cpu_memory.KEEP_FREED_MEMORY_ENV}
     result = subprocess.run([sys.executable, '-c', PROBE],
                             env={**clean, **env}, capture_output=True,
                             text=True, timeout=120)
@@ -70,9 +69,7 @@ def test_leaves_the_users_own_settings_alone(key, value, monkeypatch):
 def test_other_c_libraries_are_left_alone(monkeypatch):
     monkeypatch.setattr(cpu_memory.platform, 'libc_ver',
                         lambda: ('musl', '1.2'))
-    for key in list(os.environ):
-        if key.startswith('MALLOC_') or key in ('GLIBC_TUNABLES',
-                                                'LD_PRELOAD'):
-            monkeypatch.delenv(key)
+    for key in filter(cpu_memory.is_allocator_setting, list(os.environ)):
+        monkeypatch.delenv(key)
     monkeypatch.delenv(cpu_memory.KEEP_FREED_MEMORY_ENV, raising=False)
     assert cpu_memory.keep_freed_memory() is False
